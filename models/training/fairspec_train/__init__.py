@@ -1,0 +1,1 @@
+"""fairspec's training pipeline: corpus -> verifier -> drafters -> ONNX pack -> fairness report."""

@@ -1,0 +1,149 @@
+"""Stage 4: fine-tune the baseline drafter; only the drafter is updated.
+
+Modes, all with the same budget (steps x windows x length):
+  scdf      stochastic corrective drafter fine-tuning (arXiv 2510.02128): each step samples
+            m tasks, estimates each task's drafter-verifier cross-entropy K_i, and minimises
+            (1/m) sum_i w_i K_i with w_i = K_i - min_j K_j held constant for the step.
+  balanced  the same task sampling with w_i = 1 (uniform rebalancing, the weaker mitigation).
+  cont      the same budget spent on more plain distillation on the natural mix.
+Teacher distributions come from a pool of verifier outputs computed once per run
+(teacher.py), so the fine-tune itself costs only drafter passes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+import torch
+
+from .common import Budget, autocast, device_description, load_card, load_checkpoint, log, make_optimizer, pick_device, save_checkpoint, set_lr
+from .data import Corpus, NaturalMix, build_tasks, sample_windows
+from .losses import cross_entropy_to_teacher, scdf_weights
+from .teacher import teacher_logprobs
+
+
+class Pool:
+    """Windows [n, L+1] with teacher log-probs [n, L, vocab], grouped by task."""
+
+    def __init__(self, windows: torch.Tensor, teacher: torch.Tensor, rows_by_task: dict[str, np.ndarray]):
+        self.windows, self.teacher, self.rows_by_task = windows, teacher, rows_by_task
+
+    def take(self, task: str, k: int, rng: np.random.Generator):
+        rows = rng.choice(self.rows_by_task[task], size=k, replace=False)
+        return self.windows[rows], self.teacher[rows]
+
+
+def build_pools(corpus, verifier, tasks, per_task, length, natural_windows, seed, device):
+    rng = np.random.default_rng(seed)
+    parts, rows_by_task, start = [], {}, 0
+    for task, langs in tasks.items():
+        w = sample_windows([corpus.block(l) for l in langs], per_task, length + 1, rng)
+        parts.append(w)
+        rows_by_task[task] = np.arange(start, start + per_task)
+        start += per_task
+    nat = NaturalMix(corpus, length + 1, seed).batch(natural_windows)
+    parts.append(nat)
+    rows_by_task["__natural__"] = np.arange(start, start + natural_windows)
+    windows = torch.cat(parts)
+    teacher = teacher_logprobs(verifier, windows.to(device))
+    return Pool(windows, teacher, rows_by_task)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--verifier", required=True)
+    ap.add_argument("--drafter", required=True, help="baseline drafter checkpoint to start from")
+    ap.add_argument("--out-dir", required=True, help="writes <out-dir>/drafter-<mode>")
+    ap.add_argument("--modes", default="scdf,balanced,cont")
+    ap.add_argument("--eval-langs", default="", help="comma list; each becomes its own task")
+    ap.add_argument("--min-task-bytes", type=int, default=4096)
+    ap.add_argument("--tail-groups", type=int, default=8)
+    ap.add_argument("--length", type=int, default=256)
+    ap.add_argument("--pool-per-task", type=int, default=96)
+    ap.add_argument("--tasks-per-step", type=int, default=24, help="m")
+    ap.add_argument("--windows-per-task", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--ema", type=float, default=0.9)
+    ap.add_argument("--pool-cache", default="", help="file to keep the teacher pool in between runs")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    device = pick_device(args.device)
+    verifier = load_checkpoint(args.verifier, device).eval()
+    corpus = Corpus(args.corpus, "train")
+    eval_langs = [l for l in args.eval_langs.split(",") if l]
+    tasks = build_tasks(corpus, eval_langs, args.min_task_bytes, args.tail_groups)
+    if not tasks:
+        raise SystemExit("no s-CDF task has enough training text")
+    m = min(args.tasks_per_step, len(tasks))
+    natural_windows = args.pool_per_task * len(tasks)
+    pool_key = {"tasks": tasks, "per_task": args.pool_per_task, "length": args.length, "seed": args.seed,
+                "verifier": os.path.getmtime(os.path.join(args.verifier, "pytorch_model.bin"))}
+    cached = torch.load(args.pool_cache) if args.pool_cache and os.path.exists(args.pool_cache) else None
+    if cached is not None and cached["key"] == pool_key:
+        pool = Pool(cached["windows"], cached["teacher"], cached["rows_by_task"])
+        log("finetune", f"{len(tasks)} tasks; teacher pool from {args.pool_cache}")
+    else:
+        log("finetune", f"{len(tasks)} tasks; building teacher pool ({natural_windows * 2} windows)")
+        pool = build_pools(corpus, verifier, tasks, args.pool_per_task, args.length, natural_windows, args.seed, device)
+        if args.pool_cache:
+            torch.save({"key": pool_key, "windows": pool.windows, "teacher": pool.teacher,
+                        "rows_by_task": pool.rows_by_task}, args.pool_cache)
+    del verifier
+
+    for mode in args.modes.split(","):
+        drafter = load_checkpoint(args.drafter, device).train()
+        opt = make_optimizer(drafter, args.lr)
+        rng = np.random.default_rng(args.seed + 1)
+        budget = Budget(0, args.steps, 10)
+        ema_k: dict[str, float] = {}
+        if mode == "scdf":  # start every task's K estimate from one no-grad pass
+            with torch.no_grad():
+                for task in tasks:
+                    w, t = pool.take(task, args.windows_per_task, rng)
+                    logits, _ = drafter(w[:, :-1].to(device))
+                    ema_k[task] = cross_entropy_to_teacher(logits, t.to(device)).mean().item()
+        while not budget.done():
+            set_lr(opt, args.lr * budget.lr_scale())
+            if mode == "cont":
+                w, t = pool.take("__natural__", m * args.windows_per_task, rng)
+                with autocast(device):
+                    logits, _ = drafter(w[:, :-1].to(device))
+                    loss = cross_entropy_to_teacher(logits, t.to(device)).mean()
+            else:
+                chosen = list(rng.choice(sorted(tasks), size=m, replace=False))
+                parts = [pool.take(task, args.windows_per_task, rng) for task in chosen]
+                w = torch.cat([p[0] for p in parts]).to(device)
+                t = torch.cat([p[1] for p in parts]).to(device)
+                with autocast(device):
+                    logits, _ = drafter(w[:, :-1])
+                    k_hat = cross_entropy_to_teacher(logits, t).view(m, -1).mean(-1)  # [m]
+                if mode == "scdf":
+                    for task, k in zip(chosen, k_hat.tolist()):
+                        ema_k[task] = args.ema * ema_k[task] + (1 - args.ema) * k
+                    weights = scdf_weights(ema_k)
+                    w_vec = torch.tensor([weights[task] for task in chosen], device=device)
+                else:
+                    w_vec = torch.ones(m, device=device)
+                loss = (w_vec * k_hat).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(drafter.parameters(), 1.0)
+            opt.step()
+            budget.step += 1
+            if budget.step % 25 == 0 or budget.step == 1:
+                log(f"finetune {mode}", f"step {budget.step}/{args.steps} loss {loss.item():.4f}")
+        card = {"stage": f"drafter-{mode}", "device": device_description(device), "init": args.drafter,
+                "bytes_seen": budget.step * m * args.windows_per_task * args.length,
+                "wall_seconds": round(budget.elapsed(), 1), "hyperparameters": vars(args),
+                "tasks": tasks, "final_task_k": ema_k or None, "base_card": load_card(args.drafter)}
+        save_checkpoint(drafter, f"{args.out_dir}/drafter-{mode}", card)
+        log("finetune", f"saved drafter-{mode} in {budget.elapsed():.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Budgets per profile. Every number is also a flag of its stage; these are the defaults
+that `pipeline.py --profile P` passes. cpu: the shipped pack on 2 CPU cores in about
+two hours; toy: every stage at a size CI runs in a few minutes; gpu: one H100."""
+
+PROFILES = {
+    "toy": {
+        "device": "cpu",
+        "corpus": ["--profile", "toy"],
+        "verifier": ["--layers", "2", "--heads", "2", "--dim", "64", "--ctx", "128", "--batch", "4", "--max-steps", "12", "--minutes", "5", "--warmup", "3"],
+        "drafter": ["--layers", "1", "--heads", "2", "--dim", "32", "--batch", "4", "--max-steps", "6", "--warmup-minutes", "5", "--minutes", "5"],
+        "finetune": ["--length", "64", "--pool-per-task", "4", "--tasks-per-step", "3", "--windows-per-task", "2", "--steps", "4", "--min-task-bytes", "512"],
+        "report": ["--max-bytes", "600", "--stride", "96", "--sample-bytes", "24"],
+        "timing_reps": "5",
+    },
+    "cpu": {
+        "device": "cpu",
+        "corpus": [],
+        "verifier": ["--layers", "7", "--heads", "8", "--dim", "512", "--ctx", "512", "--batch", "8", "--lr", "1.5e-3", "--warmup", "30", "--minutes", "50"],
+        "drafter": ["--layers", "2", "--heads", "4", "--dim", "256", "--batch", "8", "--warmup-minutes", "4", "--minutes", "10"],
+        "finetune": ["--length", "256", "--pool-per-task", "32", "--tasks-per-step", "16", "--windows-per-task", "2", "--steps", "200", "--lr", "1e-3"],
+        "report": ["--max-bytes", "10000"],
+        "timing_reps": "200",
+    },
+    "gpu": {
+        "device": "cuda",
+        "corpus": [],
+        "verifier": ["--layers", "7", "--heads", "8", "--dim", "512", "--ctx", "512", "--batch", "128", "--minutes", "4", "--lr", "1e-3", "--warmup", "100"],
+        "drafter": ["--layers", "2", "--heads", "4", "--dim", "256", "--batch", "128", "--warmup-minutes", "0.5", "--minutes", "1.5"],
+        "finetune": ["--length", "512", "--pool-per-task", "256", "--tasks-per-step", "24", "--windows-per-task", "8", "--steps", "1500", "--lr", "5e-4"],
+        "report": ["--max-bytes", "60000"],
+        "timing_reps": "200",
+    },
+}

@@ -1,0 +1,93 @@
+"""Stage 6: the offline fairness report (eval.json, report.svg), routing.json, model cards."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import numpy as np
+import torch
+
+from .chart import render
+from .common import load_card, load_checkpoint
+from .data import Corpus
+from .evaluate import evaluate_set
+from .samples import sample
+from .summary import relative, routing_table, summarise
+
+SAMPLE_PROMPTS = {"en": "The system administrator ", "de": "Die Datei wird ", "fr": "Le fichier est ",
+                  "es": "El archivo se ", "ru": "Эта программа ", "ja": "このファイルは", "zh": "这个程序"}
+
+
+def load_timing(path: str, drafter_path: str) -> dict:
+    v = json.load(open(path))
+    d = json.load(open(drafter_path))
+    c = d["median_ms_by_tokens"]["1"] / v["median_ms_by_tokens"]["1"]
+    return {"verifier_ms": v["median_ms_by_tokens"], "drafter_ms": d["median_ms_by_tokens"], "c": c,
+            "verify_5_over_1": v["ratio_5_to_1"], "threads": v["threads"], "past_length": v["past_length"]}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--work", required=True, help="folder with verifier/ and drafter-*/ checkpoints")
+    ap.add_argument("--pack", required=True)
+    ap.add_argument("--drafters", default="drafter-baseline,drafter-scdf,drafter-balanced,drafter-cont")
+    ap.add_argument("--shipped", default="drafter-baseline,drafter-scdf")
+    ap.add_argument("--verifier-timing", required=True)
+    ap.add_argument("--drafter-timing", required=True)
+    ap.add_argument("--max-bytes", type=int, default=12000, help="per language and set")
+    ap.add_argument("--stride", type=int, default=384)
+    ap.add_argument("--gamma-max", type=int, default=8)
+    ap.add_argument("--sample-bytes", type=int, default=160)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+    verifier = load_checkpoint(os.path.join(args.work, "verifier"))
+    drafters = {name: load_checkpoint(os.path.join(args.work, name)) for name in args.drafters.split(",")}
+    udhr = json.load(open(os.path.join(args.corpus, "udhr.json"), encoding="utf-8"))
+    heldout = Corpus(args.corpus, "heldout")
+    in_dist_langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or l in udhr]
+    timing = load_timing(args.verifier_timing, args.drafter_timing)
+
+    sets = {
+        "udhr": {l: e["text"] for l, e in udhr.items()},
+        "in_distribution": {l: bytes(np.asarray(heldout.block(l))).decode("utf-8", "ignore") for l in in_dist_langs},
+    }
+    report = {"cost": timing, "gamma_max": args.gamma_max, "max_bytes_per_language": args.max_bytes,
+              "languages": {l: {"udhr_code": e["udhr_code"], "name": e.get("name"), "script": e.get("script")} for l, e in udhr.items()},
+              "models": {name: load_card(os.path.join(args.work, name)) for name in ["verifier", *drafters]},
+              "sets": {}}
+    for set_name, texts in sets.items():
+        results = evaluate_set(texts, verifier, drafters, args.max_bytes, args.stride)
+        summary = summarise(results, timing["c"], args.gamma_max)
+        report["sets"][set_name] = {
+            "verifier_bits_per_byte": {l: r["verifier_bits_per_byte"] for l, r in results.items()},
+            "verifier_entropy_nats": {l: r["verifier_entropy_nats"] for l, r in results.items()},
+            "positions": {l: r["positions"] for l, r in results.items()},
+            "drafters": summary,
+            "relative_to_baseline": relative(summary, "drafter-baseline"),
+        }
+        print(f"== {set_name}")
+        for name, s in summary.items():
+            rel = report["sets"][set_name]["relative_to_baseline"][name]
+            print(f"{name:18s} mean α {s['mean_alpha']:.4f} worst α {s['worst_alpha']:.4f} ({s['worst_language']}) "
+                  f"U {s['U']:.4f} ({rel['U_change']:+.1%}) U_KL {s['U_KL']:.4f} ({rel['U_KL_change']:+.1%}) "
+                  f"S mean {s['mean_predicted_speedup']:.2f} max/min {s['speedup_max_min_ratio']:.2f}")
+    report["samples"] = {l: {"prompt": p, "greedy": sample(verifier, p, args.sample_bytes, 0.0, 0),
+                             "temperature_0.7": sample(verifier, p, args.sample_bytes, 0.7, 0)}
+                         for l, p in SAMPLE_PROMPTS.items()}
+    shipped = args.shipped.split(",")
+    routing = routing_table(report["sets"]["udhr"]["drafters"], shipped)
+    os.makedirs(args.pack, exist_ok=True)
+    with open(os.path.join(args.pack, "eval.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, ensure_ascii=False, indent=1)
+    with open(os.path.join(args.pack, "routing.json"), "w") as f:
+        json.dump(routing, f, indent=1)
+    with open(os.path.join(args.pack, "report.svg"), "w", encoding="utf-8") as f:
+        f.write(render(report["sets"]["udhr"]["drafters"], "fairspec default pack: held-out UDHR, per language"))
+    print(f"wrote {args.pack}/eval.json, routing.json, report.svg")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Fairness summary of per-language evaluation results, and the routing table they imply."""
+from __future__ import annotations
+
+import statistics
+
+from .evaluate import population_variance
+from .speedup import best_gamma
+
+
+def summarise(results: dict, c: float, gamma_max: int) -> dict:
+    """Per drafter: mean and worst alpha, U = Var_L(K_L), U_KL = Var_L(KL_L), predicted
+    speed-up per language at gamma*, and the max/min ratio of those speed-ups."""
+    drafters = sorted(next(iter(results.values()))["drafters"])
+    out = {}
+    for name in drafters:
+        per_lang = {}
+        for lang, r in results.items():
+            d = r["drafters"][name]
+            gamma, s = best_gamma(d["alpha"], c, gamma_max)
+            per_lang[lang] = {**d, "best_gamma": gamma, "predicted_speedup": s}
+        alphas = {l: v["alpha"] for l, v in per_lang.items()}
+        speedups = [v["predicted_speedup"] for v in per_lang.values()]
+        worst = min(alphas, key=alphas.get)
+        out[name] = {
+            "mean_alpha": statistics.fmean(alphas.values()),
+            "worst_alpha": alphas[worst], "worst_language": worst,
+            "U": population_variance([v["cross_entropy_nats"] for v in per_lang.values()]),
+            "U_KL": population_variance([v["kl_nats"] for v in per_lang.values()]),
+            "mean_predicted_speedup": statistics.fmean(speedups),
+            "worst_predicted_speedup": min(speedups),
+            "speedup_max_min_ratio": max(speedups) / min(speedups),
+            "languages": per_lang,
+        }
+    return out
+
+
+def relative(summary: dict, baseline: str) -> dict:
+    """Each drafter's change against the baseline drafter (relative U, absolute alpha)."""
+    base = summary[baseline]
+    return {name: {"U_change": s["U"] / base["U"] - 1.0 if base["U"] else 0.0,
+                   "U_KL_change": s["U_KL"] / base["U_KL"] - 1.0 if base["U_KL"] else 0.0,
+                   "mean_alpha_change": s["mean_alpha"] - base["mean_alpha"],
+                   "worst_alpha_change": s["worst_alpha"] - base["worst_alpha"]}
+            for name, s in summary.items()}
+
+
+def routing_table(summary: dict, shipped: list[str]) -> dict:
+    """Per language the shipped drafter and gamma with the best predicted speed-up;
+    drafter null and gamma 0 where speculation would not pay."""
+    langs = sorted(next(iter(summary.values()))["languages"])
+    table = {}
+    for lang in langs:
+        name = max(shipped, key=lambda d: summary[d]["languages"][lang]["predicted_speedup"])
+        best = summary[name]["languages"][lang]
+        if best["best_gamma"] == 0:
+            table[lang] = {"drafter": None, "draft_length": 0}
+        else:
+            table[lang] = {"drafter": name, "draft_length": best["best_gamma"]}
+    default_drafter = max(shipped, key=lambda d: summary[d]["mean_predicted_speedup"])
+    gammas = [v["draft_length"] for v in table.values() if v["draft_length"] > 0]
+    default_gamma = int(statistics.median(gammas)) if gammas else 0
+    return {"default": {"drafter": default_drafter if default_gamma else None, "draft_length": default_gamma},
+            "languages": table}

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Rebuilds the model pack with one command: corpus -> verifier -> baseline drafter ->
+fine-tunes (s-CDF and controls) -> ONNX export -> parity + timing -> report.
+
+  /usr/bin/python3 models/training/pipeline.py --profile cpu --pack models/default
+
+A stage whose output already exists is skipped (resume after a failure); --from STAGE
+reruns that stage and everything after it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from fairspec_train.profiles import PROFILES  # noqa: E402
+
+STAGES = ["corpus", "verifier", "drafter", "finetune", "export", "check", "report"]
+SHIPPED = ["verifier", "drafter-baseline", "drafter-scdf"]
+EVAL_LANGS_FROM = "udhr.json"
+
+
+def run(cmd: list[str], log_name: str, work: str) -> None:
+    print(f"$ {' '.join(cmd)}", flush=True)
+    t0 = time.time()
+    with open(os.path.join(work, f"{log_name}.log"), "a") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=HERE)
+        for line in proc.stdout:
+            if "Warning" in line or "warnings.warn" in line:
+                continue
+            sys.stdout.write(line)
+            log.write(line)
+        if proc.wait() != 0:
+            raise SystemExit(f"stage {log_name} failed (exit {proc.returncode}); see {work}/{log_name}.log")
+    print(f"-- {log_name} took {time.time() - t0:.0f}s", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    ap.add_argument("--pack", default=os.path.join(HERE, "..", "default"))
+    ap.add_argument("--work", default=os.path.join(HERE, "work"))
+    ap.add_argument("--from", dest="from_stage", choices=STAGES)
+    ap.add_argument("--until", choices=STAGES, default="report")
+    args = ap.parse_args()
+    prof = PROFILES[args.profile]
+    py = sys.executable
+    work, pack = os.path.abspath(args.work), os.path.abspath(args.pack)
+    corpus, ckpt = os.path.join(work, "corpus"), os.path.join(work, "checkpoints")
+    os.makedirs(ckpt, exist_ok=True)
+    dev = ["--device", prof["device"]]
+    first = STAGES.index(args.from_stage) if args.from_stage else None
+
+    def wanted(stage: str, output: str) -> bool:
+        i = STAGES.index(stage)
+        if i > STAGES.index(args.until):
+            return False
+        return (first is not None and i >= first) or not os.path.exists(output)
+
+    if wanted("corpus", os.path.join(corpus, "udhr.json")):
+        run([py, "build_corpus.py", "--out", corpus, *prof["corpus"]], "corpus", work)
+    eval_langs = ",".join(sorted(__import__("json").load(open(os.path.join(corpus, EVAL_LANGS_FROM)))))
+    if wanted("verifier", os.path.join(ckpt, "verifier", "pytorch_model.bin")):
+        run([py, "-m", "fairspec_train.train_verifier", "--corpus", corpus, "--out", f"{ckpt}/verifier", *dev, *prof["verifier"]], "verifier", work)
+    if wanted("drafter", os.path.join(ckpt, "drafter-baseline", "pytorch_model.bin")):
+        run([py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
+             "--out", f"{ckpt}/drafter-baseline", *dev, *prof["drafter"]], "drafter", work)
+    if wanted("finetune", os.path.join(ckpt, "drafter-cont", "pytorch_model.bin")):
+        run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
+             "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--eval-langs", eval_langs, "--pool-cache", f"{work}/teacher-pool.pt", *dev, *prof["finetune"]], "finetune", work)
+    if wanted("export", os.path.join(pack, SHIPPED[-1], "onnx", "model.onnx")):
+        for name in SHIPPED:
+            shutil.rmtree(os.path.join(pack, name), ignore_errors=True)
+            run([py, "-m", "fairspec_train.export_onnx", "--checkpoint", f"{ckpt}/{name}", "--out", f"{pack}/{name}",
+                 "--parity-dir", f"{work}/parity/{name}"], "export", work)
+    timing = {name: f"{work}/parity/{name}/timing.json" for name in ("verifier", "drafter-baseline")}
+    if wanted("check", timing["drafter-baseline"]):
+        for name in SHIPPED:
+            cmd = ["node", "check_onnx.mjs", f"{pack}/{name}", "--parity", f"{work}/parity/{name}/parity.json"]
+            if name in timing:
+                cmd += ["--time", timing[name], "--reps", prof["timing_reps"]]
+            run(cmd, "check", work)
+    if wanted("report", os.path.join(pack, "eval.json")):
+        run([py, "-m", "fairspec_train.report", "--corpus", corpus, "--work", ckpt, "--pack", pack,
+             "--verifier-timing", timing["verifier"], "--drafter-timing", timing["drafter-baseline"], *prof["report"]], "report", work)
+        run([py, "-m", "fairspec_train.cards", "--pack", pack, "--corpus", corpus], "report", work)
+    print(f"pack ready: {pack}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Unit tests of the training pipeline's pure pieces (run: /usr/bin/python3 -m unittest discover models/training/tests)."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import torch  # noqa: E402
+
+from fairspec_train.evaluate import windows  # noqa: E402
+from fairspec_train.losses import acceptance_rate, cross_entropy_to_teacher, scdf_weights  # noqa: E402
+from fairspec_train.model import GPT, GPTConfig  # noqa: E402
+from fairspec_train.speedup import best_gamma, expected_tokens, speedup  # noqa: E402
+from fairspec_train.summary import routing_table  # noqa: E402
+from fairspec_train.tokenizer import bytes_to_unicode, tokenizer_json  # noqa: E402
+
+
+class ScdfWeights(unittest.TestCase):
+    def test_best_task_gets_zero_and_worst_the_most(self):
+        w = scdf_weights({"en": 1.2, "pl": 1.9, "am": 2.4})
+        self.assertEqual(w["en"], 0.0)
+        self.assertAlmostEqual(w["pl"], 0.7)
+        self.assertAlmostEqual(w["am"], 1.2)
+
+    def test_empty_is_an_error(self):
+        with self.assertRaises(ValueError):
+            scdf_weights({})
+
+
+class Distributions(unittest.TestCase):
+    def test_alpha_is_one_for_identical_and_overlap_otherwise(self):
+        logits = torch.tensor([[2.0, 0.0, -1.0]])
+        logp = torch.log_softmax(logits, -1)
+        self.assertAlmostEqual(acceptance_rate(logits, logp).item(), 1.0, places=5)
+        other = torch.tensor([[-1.0, 0.0, 2.0]])
+        p, q = logp.exp()[0], torch.softmax(other, -1)[0]
+        self.assertAlmostEqual(acceptance_rate(other, logp).item(), torch.minimum(p, q).sum().item(), places=6)
+
+    def test_cross_entropy_is_entropy_plus_kl(self):
+        logp = torch.log_softmax(torch.tensor([[1.0, 0.5, -2.0]]), -1)
+        q_logits = torch.tensor([[0.0, 1.0, 0.0]])
+        k = cross_entropy_to_teacher(q_logits, logp).item()
+        p = logp.exp()
+        h = -(p * logp).sum().item()
+        kl = (p * (logp - torch.log_softmax(q_logits, -1))).sum().item()
+        self.assertAlmostEqual(k, h + kl, places=5)
+
+
+class Speedup(unittest.TestCase):
+    def test_formula(self):
+        self.assertAlmostEqual(expected_tokens(0.5, 3), (1 - 0.5 ** 4) / 0.5)
+        self.assertAlmostEqual(speedup(0.8, 4, 0.05), expected_tokens(0.8, 4) / 1.2)
+
+    def test_no_speculation_when_alpha_below_cost(self):
+        self.assertEqual(best_gamma(0.04, 0.05), (0, 1.0))
+        gamma, s = best_gamma(0.8, 0.05)
+        self.assertGreater(gamma, 1)
+        self.assertGreater(s, 1.0)
+
+    def test_routing_table_turns_off_languages_that_do_not_pay(self):
+        summary = {"d": {"mean_predicted_speedup": 1.5, "languages": {
+            "en": {"best_gamma": 4, "predicted_speedup": 2.0}, "am": {"best_gamma": 0, "predicted_speedup": 1.0}}}}
+        table = routing_table(summary, ["d"])
+        self.assertEqual(table["languages"]["am"], {"drafter": None, "draft_length": 0})
+        self.assertEqual(table["languages"]["en"], {"drafter": "d", "draft_length": 4})
+
+
+class Windows(unittest.TestCase):
+    def test_every_position_scored_once(self):
+        ids = list(range(1000))
+        scored = []
+        for window, first in windows(ids, 128, 96):
+            scored += window[1:][first:]
+        self.assertEqual(scored, ids[1:])
+
+
+class Model(unittest.TestCase):
+    def test_cache_and_masked_slots_match_a_full_pass(self):
+        torch.manual_seed(0)
+        m = GPT(GPTConfig(2, 2, 32, 64)).eval()
+        ids = torch.randint(0, 256, (1, 20))
+        full, _ = m(ids)
+        _, past = m(ids[:, :8])
+        _, junk = m(torch.tensor([[5, 6]]), torch.ones(1, 10, dtype=torch.long), torch.tensor([[8, 9]]), past)
+        mask = torch.tensor([[1] * 8 + [0, 0] + [1] * 12])
+        rest, _ = m(ids[:, 8:], mask, torch.arange(8, 20)[None], junk)
+        self.assertLess((rest - full[:, 8:]).abs().max().item(), 1e-5)
+
+    def test_parameter_names_are_gpt2s(self):
+        names = set(GPT(GPTConfig(1, 2, 32, 64)).state_dict())
+        for n in ("transformer.wte.weight", "transformer.wpe.weight", "transformer.h.0.attn.c_attn.weight",
+                  "transformer.h.0.mlp.c_fc.bias", "transformer.ln_f.weight", "lm_head.weight"):
+            self.assertIn(n, names)
+
+
+class Tokenizer(unittest.TestCase):
+    def test_byte_map_is_a_bijection_and_vocab_is_byte_ids(self):
+        m = bytes_to_unicode()
+        self.assertEqual(len(set(m.values())), 256)
+        vocab = tokenizer_json()["model"]["vocab"]
+        self.assertEqual(vocab[m[ord("A")]], ord("A"))
+        self.assertEqual(vocab["<|endoftext|>"], 256)
+
+
+if __name__ == "__main__":
+    unittest.main()

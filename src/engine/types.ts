@@ -1,0 +1,56 @@
+// Shared engine contract: the HTTP layer and the router only see these types.
+
+export interface SamplingOptions {
+  /** 0 means exact greedy decoding. */
+  temperature: number;
+  topP: number;
+  /** 0 disables top-k. */
+  topK: number;
+  /** Same seed, same output. Undefined: a random seed is drawn per request. */
+  seed?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  maxTokens: number;
+  stop: string[];
+  /** Name of the drafter model in the pack; null or draftLength 0 = plain decoding. */
+  drafter: string | null;
+  /** Draft length gamma; 0 runs plain autoregressive decoding through the same loop. */
+  draftLength: number;
+  /** Aborting stops generation within one step (client disconnect, shutdown). */
+  signal?: AbortSignal;
+  /** Called with each newly decoded piece of text (never a broken UTF-8 character). */
+  onText?: (delta: string) => void;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface SpeculativeStats {
+  drafter: string | null;
+  draftLength: number;
+  /** Number of draft proposals (verifier steps that checked at least one drafted token). */
+  drafts: number;
+  draftedTokens: number;
+  acceptedTokens: number;
+  /** acceptedPerPosition[i]: drafts whose token at position i (0-based) was accepted. */
+  acceptedPerPosition: number[];
+  /** Sum over drafted positions of exact alpha(s) = sum_x min(p(x|s), q(x|s)). */
+  alphaSum: number;
+  /** Sum over drafted positions of -sum_x p(x|s) log q(x|s) (nats). */
+  crossEntropySum: number;
+  verifierSteps: number;
+  draftMs: number;
+  verifyMs: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+  stats: SpeculativeStats;
+  /** Milliseconds from start to the first generated token. */
+  firstTokenMs: number;
+  totalMs: number;
+}
