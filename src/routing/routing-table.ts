@@ -1,0 +1,192 @@
+// Which drafter and draft length (gamma) a request gets, by language.
+//
+// Three layers, later wins, each field on its own:
+//   1. the pack's routing.json: a `default` route and one per evaluated language;
+//   2. operator overrides from config, keyed by language (a language absent from routing.json
+//      may be added this way);
+//   3. the request's own `speculative` override.
+// Layers merge before the plain-decoding rule applies: a route with drafter null or draft length
+// 0 is plain decoding, and resolve() returns it as both ({drafter: null, draftLength: 0}) so
+// callers test one thing. So an override {draftLength: 3} on a routing.json entry
+// {drafter: 'd', draft_length: 0} speculates with 'd', while on {drafter: null, draft_length: 0}
+// it stays plain: it has no drafter to use.
+//
+// Everything but the request override is checked once, at boot: a bad value stops the server
+// with a RoutingTableError naming the field and the value, instead of surfacing as a slow or
+// failing request later.
+import { readFile } from 'node:fs/promises';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { FairspecError } from '../errors.js';
+
+/** Largest draft length accepted anywhere (the request schema and config use the same bound). */
+export const MAX_DRAFT_LENGTH = 32;
+// Canonical language codes as the detector returns them: ISO 639-1, else 639-3, plus a script
+// subtag where it matters ('zh-Hant'). Regions are not used: 'pt' covers pt-BR and pt-PT.
+const LANGUAGE_CODE = '^[a-z]{2,3}(-[A-Z][a-z]{3})?$';
+
+const RouteSchema = Type.Object(
+  {
+    drafter: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+    draft_length: Type.Integer({ minimum: 0, maximum: MAX_DRAFT_LENGTH }),
+  },
+  { additionalProperties: false },
+);
+export const RoutingFileSchema = Type.Object(
+  {
+    default: RouteSchema,
+    languages: Type.Optional(
+      Type.Record(Type.String({ pattern: LANGUAGE_CODE }), RouteSchema, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** routing.json as written in a model pack. */
+export type RoutingFile = Static<typeof RoutingFileSchema>;
+
+const OverrideSchema = Type.Object(
+  {
+    drafter: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+    draftLength: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DRAFT_LENGTH })),
+  },
+  { additionalProperties: false },
+);
+const OverridesSchema = Type.Record(Type.String({ pattern: LANGUAGE_CODE }), OverrideSchema, {
+  additionalProperties: false,
+});
+
+export interface Route {
+  drafter: string | null;
+  draftLength: number;
+}
+export interface ResolvedRoute extends Route {
+  /** 'language' when the language has its own entry (routing.json or config), else 'default'. */
+  source: 'language' | 'default';
+}
+/** A partial route: config overrides per language, and a request's `speculative` field. */
+export interface RouteOverride {
+  drafter?: string | null;
+  draftLength?: number;
+}
+
+export interface RoutingTableOptions {
+  /** Drafter names the pack contains; every drafter named anywhere must be one of them. */
+  drafters: readonly string[];
+  /** Config overrides by language, applied over routing.json field by field. */
+  overrides?: Readonly<Record<string, RouteOverride>>;
+  /** Where `file` came from, for error messages. */
+  source?: string;
+}
+
+export class RoutingTableError extends Error {
+  readonly code = 'FS_INVALID_ROUTING';
+  constructor(
+    /** Path of the bad field, e.g. 'languages.am.draft_length' or 'overrides.am.drafter'. */
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+    source: string,
+  ) {
+    super(`${source}: ${field || '(root)'} = ${show(value)}: ${reason}`);
+    this.name = 'RoutingTableError';
+  }
+}
+
+export class RoutingTable {
+  readonly #default: Route;
+  readonly #routes = new Map<string, Route>();
+  readonly #drafters: ReadonlySet<string>;
+
+  /** Reads and checks `path` (a pack's routing.json). */
+  static async load(path: string, options: RoutingTableOptions): Promise<RoutingTable> {
+    const text = await readFile(path, 'utf8');
+    let file: unknown;
+    try {
+      file = JSON.parse(text);
+    } catch (err) {
+      throw new RoutingTableError('', text.slice(0, 40), `not JSON (${(err as Error).message})`, path);
+    }
+    return new RoutingTable(file, { source: path, ...options });
+  }
+
+  constructor(file: unknown, options: RoutingTableOptions) {
+    const source = options.source ?? 'routing.json';
+    this.#drafters = new Set(options.drafters);
+    check(RoutingFileSchema, file, '', source);
+    const overrides = options.overrides ?? {};
+    check(OverridesSchema, overrides, 'overrides', source);
+
+    const { default: fallback, languages = {} } = file as RoutingFile;
+    this.#default = this.#route(fromFile(fallback), 'default', source);
+    for (const [language, route] of Object.entries(languages)) {
+      this.#routes.set(language, this.#route(fromFile(route), `languages.${language}`, source));
+    }
+    for (const [language, override] of Object.entries(overrides)) {
+      const base = this.#routes.get(language) ?? this.#default;
+      this.#routes.set(language, this.#route({ ...base, ...definedFields(override) }, `overrides.${language}`, source));
+    }
+  }
+
+  /** Languages with a route of their own, sorted. */
+  get languages(): string[] {
+    return [...this.#routes.keys()].sort();
+  }
+
+  /**
+   * The route for `language` (null: undetected), with a request's override applied on top.
+   * Throws FairspecError FS_UNKNOWN_DRAFTER / FS_INVALID_PARAM for a bad override.
+   */
+  resolve(language: string | null, override?: RouteOverride): ResolvedRoute {
+    const own = language === null ? undefined : this.#routes.get(language);
+    const source = own ? 'language' : 'default';
+    let route = own ?? this.#default;
+    if (override) {
+      checkRequestOverride(override, this.#drafters);
+      route = { ...route, ...definedFields(override) };
+    }
+    return { ...plain(route), source };
+  }
+
+  #route(route: Route, field: string, source: string): Route {
+    if (route.drafter !== null && !this.#drafters.has(route.drafter)) {
+      const known = [...this.#drafters].join(', ') || 'none';
+      throw new RoutingTableError(`${field}.drafter`, route.drafter, `unknown drafter (the pack has: ${known})`, source);
+    }
+    return route;
+  }
+}
+
+function check(schema: typeof RoutingFileSchema | typeof OverridesSchema, value: unknown, root: string, source: string): void {
+  const error = Value.Errors(schema, value).First();
+  if (!error) return;
+  const path = [root, ...error.path.split('/').slice(1)].filter((p) => p !== '').join('.');
+  // TypeBox reports a key outside the record's pattern as an unexpected property
+  const badKey = /^(overrides|languages)\.[^.]+$/.test(path) && error.message === 'Unexpected property';
+  const reason = badKey
+    ? "not a canonical language code (ISO 639-1, else 639-3; 'zh-Hant'; 'pt' covers pt-BR and pt-PT)"
+    : error.message.charAt(0).toLowerCase() + error.message.slice(1);
+  throw new RoutingTableError(path, badKey ? path.split('.').pop() : error.value, reason, source);
+}
+
+function checkRequestOverride(override: RouteOverride, drafters: ReadonlySet<string>): void {
+  const { drafter, draftLength } = override;
+  if (typeof drafter === 'string' && !drafters.has(drafter)) {
+    const known = [...drafters].join(', ') || 'none';
+    throw new FairspecError('FS_UNKNOWN_DRAFTER', `Unknown drafter '${drafter}'; this pack has: ${known}.`, 'speculative.drafter');
+  }
+  if (draftLength !== undefined && !(Number.isInteger(draftLength) && draftLength >= 0 && draftLength <= MAX_DRAFT_LENGTH)) {
+    throw new FairspecError(
+      'FS_INVALID_PARAM',
+      `speculative.draft_length must be an integer in [0, ${MAX_DRAFT_LENGTH}], got ${draftLength}.`,
+      'speculative.draft_length',
+    );
+  }
+}
+
+const fromFile = (r: Static<typeof RouteSchema>): Route => ({ drafter: r.drafter, draftLength: r.draft_length });
+// `{drafter: undefined}` must not erase a drafter when spread
+const definedFields = (o: RouteOverride): RouteOverride =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as RouteOverride;
+const plain = (r: Route): Route =>
+  r.drafter === null || r.draftLength === 0 ? { drafter: null, draftLength: 0 } : { drafter: r.drafter, draftLength: r.draftLength };
+const show = (v: unknown): string => (v === undefined ? 'missing' : JSON.stringify(v));
