@@ -34,7 +34,9 @@ def run(cmd: list[str], log_name: str, work: str) -> None:
             if "Warning" in line or "warnings.warn" in line:
                 continue
             sys.stdout.write(line)
+            sys.stdout.flush()
             log.write(line)
+            log.flush()
         if proc.wait() != 0:
             raise SystemExit(f"stage {log_name} failed (exit {proc.returncode}); see {work}/{log_name}.log")
     print(f"-- {log_name} took {time.time() - t0:.0f}s", flush=True)
