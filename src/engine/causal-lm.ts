@@ -1,0 +1,207 @@
+// A decoder-only language model exported to ONNX in the Optimum / transformers.js
+// decoder-with-past layout, run with onnxruntime-node for a batch of one sequence.
+//
+//   inputs:  input_ids [1, n] int64, attention_mask [1, past + n] int64, position_ids [1, n] int64
+//            (optional), past_key_values.{i}.key / .value [1, kvHeads, past, headDim]
+//            (float32 or float16), use_cache_branch [1] bool (merged exports only)
+//   outputs: logits [1, n, vocab], present.{i}.key / .value [1, kvHeads, past + n, headDim]
+
+import { access } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { EngineError } from './errors.js';
+import { float16ToFloat32 } from './float16.js';
+import { KvCache } from './kv-cache.js';
+import { readModelConfig, resolveKvDtype, type KvDtype, type ModelConfig } from './model-config.js';
+
+export interface CausalLMOptions {
+  /** Name used in logs, errors and results; defaults to the folder name. */
+  id?: string | undefined;
+  /** onnxruntime intra-op threads; default 2. */
+  intraOpNumThreads?: number | undefined;
+  /** See KvCache: compact once dead slots exceed this fraction of the cache; default 0.25. */
+  compactDeadFraction?: number | undefined;
+}
+
+const pastName = (layer: number, kind: 'key' | 'value') => `past_key_values.${layer}.${kind}`;
+const presentName = (layer: number, kind: 'key' | 'value') => `present.${layer}.${kind}`;
+
+/**
+ * Checks the graph's declared inputs against what the engine can feed, and names what is wrong.
+ * Returns which optional inputs are present.
+ */
+export function checkModelIo(
+  inputNames: readonly string[],
+  outputNames: readonly string[],
+  numLayers: number,
+  modelId: string,
+): { positionIds: boolean; attentionMask: boolean; useCacheBranch: boolean } {
+  const fed = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch']);
+  const pasts: string[] = [];
+  const presents = ['logits'];
+  for (let i = 0; i < numLayers; i++) {
+    pasts.push(pastName(i, 'key'), pastName(i, 'value'));
+    presents.push(presentName(i, 'key'), presentName(i, 'value'));
+  }
+  for (const name of inputNames) {
+    if (!fed.has(name) && !pasts.includes(name)) {
+      throw new EngineError('FS_MODEL_IO', `${modelId}: the ONNX graph requires input "${name}", which the engine cannot supply`, {
+        model: modelId,
+        input: name,
+      });
+    }
+  }
+  for (const name of ['input_ids', ...pasts]) {
+    if (!inputNames.includes(name)) {
+      throw new EngineError('FS_MODEL_IO', `${modelId}: the ONNX graph lacks the required input "${name}" (config says ${numLayers} layers)`, {
+        model: modelId,
+        input: name,
+      });
+    }
+  }
+  for (const name of presents) {
+    if (!outputNames.includes(name)) {
+      throw new EngineError('FS_MODEL_IO', `${modelId}: the ONNX graph lacks the required output "${name}"`, { model: modelId, output: name });
+    }
+  }
+  return {
+    positionIds: inputNames.includes('position_ids'),
+    attentionMask: inputNames.includes('attention_mask'),
+    useCacheBranch: inputNames.includes('use_cache_branch'),
+  };
+}
+
+export class CausalLM {
+  readonly id: string;
+  readonly dir: string;
+  readonly config: ModelConfig;
+  readonly kvDtype: KvDtype;
+  readonly #session: InferenceSession;
+  readonly #io: ReturnType<typeof checkModelIo>;
+  readonly #compactDeadFraction: number;
+
+  private constructor(
+    id: string,
+    dir: string,
+    config: ModelConfig,
+    session: InferenceSession,
+    io: ReturnType<typeof checkModelIo>,
+    kvDtype: KvDtype,
+    compactDeadFraction: number,
+  ) {
+    this.id = id;
+    this.dir = dir;
+    this.config = config;
+    this.#session = session;
+    this.#io = io;
+    this.kvDtype = kvDtype;
+    this.#compactDeadFraction = compactDeadFraction;
+  }
+
+  static async load(dir: string, options: CausalLMOptions = {}): Promise<CausalLM> {
+    const folder = resolve(dir);
+    const id = options.id ?? basename(folder);
+    const config = await readModelConfig(folder);
+    const modelPath = join(folder, 'onnx', 'model.onnx');
+    try {
+      await access(modelPath);
+    } catch {
+      throw new EngineError('FS_MODEL_LOAD', `${id}: no ONNX model at ${modelPath}`, { model: id, path: modelPath });
+    }
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(modelPath, {
+        intraOpNumThreads: options.intraOpNumThreads ?? 2,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new EngineError('FS_MODEL_LOAD', `${id}: onnxruntime could not load ${modelPath}: ${(err as Error).message}`, { model: id }, { cause: err });
+    }
+    try {
+      const io = checkModelIo(session.inputNames, session.outputNames, config.numLayers, id);
+      const kvDtype = CausalLM.#checkPastMetadata(session, config, id);
+      return new CausalLM(id, folder, config, session, io, kvDtype, options.compactDeadFraction ?? 0.25);
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  }
+
+  /** The cache dtype from the graph's declared past inputs; also checks their shapes against config.json. */
+  static #checkPastMetadata(session: InferenceSession, config: ModelConfig, id: string): KvDtype {
+    const name = pastName(0, 'key');
+    const meta = session.inputMetadata.find((m) => m.name === name);
+    if (!meta?.isTensor) return config.kvDtype;
+    const [, kvHeads, , headDim] = meta.shape;
+    const mismatch = (field: string, fromConfig: number, fromGraph: number) =>
+      new EngineError('FS_MODEL_CONFIG', `${id}: config.json gives ${field} = ${fromConfig} but ONNX input "${name}" has ${fromGraph}`, {
+        model: id,
+        field,
+        value: fromConfig,
+      });
+    if (typeof kvHeads === 'number' && kvHeads !== config.numKvHeads) throw mismatch('num_key_value_heads', config.numKvHeads, kvHeads);
+    if (typeof headDim === 'number' && headDim !== config.headDim) throw mismatch('head_dim', config.headDim, headDim);
+    return resolveKvDtype(meta.type, config, name);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.#session.inputNames;
+  }
+
+  newCache(): KvCache {
+    return new KvCache({
+      numLayers: this.config.numLayers,
+      numKvHeads: this.config.numKvHeads,
+      headDim: this.config.headDim,
+      dtype: this.kvDtype,
+      maxPhysicalLength: this.config.contextLength,
+      // Without both inputs the graph derives positions or visibility from physical slots.
+      allowHoles: this.#io.attentionMask && this.#io.positionIds,
+      compactDeadFraction: this.#compactDeadFraction,
+    });
+  }
+
+  /**
+   * Runs the model over `tokenIds` after the tokens already in `cache`, appends their keys and
+   * values to the cache, and returns one logits row per new token: [n][vocab].
+   */
+  async forward(cache: KvCache, tokenIds: readonly number[]): Promise<Float32Array[]> {
+    const n = tokenIds.length;
+    const { vocabSize, numLayers } = this.config;
+    for (const id of tokenIds) {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`${this.id}: token id ${id} outside [0, ${vocabSize})`);
+    }
+    const kv = cache.feeds(n);
+    const feeds: Record<string, Tensor> = {
+      input_ids: new Tensor('int64', BigInt64Array.from(tokenIds, BigInt), [1, n]), // [1, n]
+    };
+    if (this.#io.attentionMask) feeds['attention_mask'] = new Tensor('int64', kv.attentionMask, [1, kv.attentionMask.length]); // [1, past + n]
+    if (this.#io.positionIds) feeds['position_ids'] = new Tensor('int64', kv.positionIds, [1, n]); // [1, n]
+    if (this.#io.useCacheBranch) feeds['use_cache_branch'] = new Tensor('bool', [cache.physicalLength > 0], [1]);
+    for (let i = 0; i < numLayers; i++) {
+      feeds[pastName(i, 'key')] = kv.past[2 * i]!;
+      feeds[pastName(i, 'value')] = kv.past[2 * i + 1]!;
+    }
+    const out = await this.#session.run(feeds);
+    const logits = out['logits']!; // [1, n, vocab]
+    if (logits.dims.length !== 3 || logits.dims[1] !== n || logits.dims[2] !== vocabSize) {
+      throw new EngineError('FS_MODEL_IO', `${this.id}: logits have dims [${logits.dims.join(', ')}], expected [1, ${n}, ${vocabSize}]`, {
+        model: this.id,
+      });
+    }
+    const presents: Tensor[] = [];
+    for (let i = 0; i < numLayers; i++) presents.push(out[presentName(i, 'key')]!, out[presentName(i, 'value')]!);
+    cache.append(presents, n);
+    if (logits.type !== 'float32' && logits.type !== 'float16') {
+      throw new EngineError('FS_MODEL_IO', `${this.id}: logits have element type ${logits.type}`, { model: this.id });
+    }
+    const data = logits.type === 'float16' ? float16ToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
+    return Array.from({ length: n }, (_, i) => data.subarray(i * vocabSize, (i + 1) * vocabSize)); // [n][vocab]
+  }
+
+  async release(): Promise<void> {
+    await this.#session.release();
+  }
+}

@@ -1,0 +1,186 @@
+// The decoding loop. Each step: the drafter proposes γ tokens, the verifier scores all γ + 1
+// positions in one forward pass, the rejection rule keeps a prefix of the drafts and adds one
+// recovered or bonus token, and both caches drop the rejected drafts. γ = 0 (no drafter) is plain
+// autoregressive decoding through the same loop: one verifier pass, one token per step.
+//
+// Cache invariant at the top of every step: the verifier cache holds the committed tokens except
+// the last one, which is fed in front of the drafts (the first step feeds the whole prompt).
+//
+// Tokens are committed one at a time, so the stopping rules (eos, stop strings, max_tokens, the
+// context) cut the output at the same token whatever γ is; tokens accepted after a stop are
+// discarded. The eos token ends the output and is not part of text or tokenIds, but is counted
+// in completionTokens. A stop string ends the output before the stop string; tokenIds keep the
+// token that completed it.
+
+import type { CausalLM } from './causal-lm.js';
+import { draftAgreement } from './draft-agreement.js';
+import type { Draft, Drafter } from './drafter.js';
+import { IncrementalDetokenizer } from './incremental-detokenizer.js';
+import { verifyGreedy, verifySampled, type Verdict } from './rejection.js';
+import { argmax, type TokenSampler } from './sampling.js';
+import { StopStringMatcher } from './stop-strings.js';
+import type { FinishReason, GenerateResult, SpeculativeStats } from './types.js';
+
+export interface SpeculativeRequest {
+  verifier: CausalLM;
+  /** null: plain decoding. */
+  drafter: Drafter | null;
+  /** γ; must be 0 when drafter is null. */
+  draftLength: number;
+  promptIds: readonly number[];
+  sampler: TokenSampler;
+  maxTokens: number;
+  stop: readonly string[];
+  eosTokenIds: readonly number[];
+  decode: (ids: readonly number[]) => string;
+  signal?: AbortSignal | undefined;
+  onText?: ((delta: string) => void) | undefined;
+}
+
+export function emptyStats(drafter: string | null, draftLength: number): SpeculativeStats {
+  return {
+    drafter,
+    draftLength,
+    drafts: 0,
+    draftedTokens: 0,
+    acceptedTokens: 0,
+    acceptedPerPosition: new Array<number>(draftLength).fill(0),
+    alphaSum: 0,
+    crossEntropySum: 0,
+    verifierSteps: 0,
+    draftMs: 0,
+    verifyMs: 0,
+  };
+}
+
+export async function generateSpeculative(req: SpeculativeRequest): Promise<GenerateResult> {
+  const start = performance.now();
+  const { verifier, drafter, sampler, maxTokens, signal } = req;
+  const gamma = drafter ? req.draftLength : 0;
+  assert(Number.isInteger(gamma) && gamma >= 0, `bad draft length ${req.draftLength}`);
+  assert(drafter !== null || req.draftLength === 0, 'a draft length without a drafter');
+  const contextLength = verifier.config.contextLength;
+  assert(req.promptIds.length > 0 && req.promptIds.length < contextLength, `prompt of ${req.promptIds.length} tokens`);
+
+  const stats = emptyStats(gamma > 0 ? drafter!.name : null, gamma);
+  const eos = new Set(req.eosTokenIds);
+  const committed = [...req.promptIds];
+  const generated: number[] = [];
+  const cache = verifier.newCache();
+  const detokenizer = new IncrementalDetokenizer(req.decode);
+  const stops = new StopStringMatcher(req.stop);
+  let text = '';
+  let firstTokenMs: number | null = null;
+  let finish: FinishReason | null = null;
+  let endedByEos = false;
+
+  const emit = (delta: string) => {
+    if (delta.length === 0) return;
+    text += delta;
+    req.onText?.(delta);
+  };
+
+  while (finish === null) {
+    if (signal?.aborted) {
+      finish = 'abort';
+      break;
+    }
+    const room = Math.min(maxTokens - generated.length, contextLength - committed.length);
+    if (room <= 0) {
+      finish = 'length';
+      break;
+    }
+    // A step emits up to γ + 1 tokens: draft no more than the room left can take.
+    const g = drafter && gamma > 0 ? Math.min(gamma, room - 1, drafter.maxDraftLength(committed.length)) : 0;
+
+    let draft: Draft = { tokenIds: [], probs: [], logits: [] };
+    if (g > 0) {
+      const t0 = performance.now();
+      draft = await drafter!.propose(committed, g, sampler);
+      stats.draftMs += performance.now() - t0;
+      // Drafting takes γ passes of its own: do not start the verifier pass for a gone client.
+      if (signal?.aborted) {
+        finish = 'abort';
+        break;
+      }
+    }
+
+    const t1 = performance.now();
+    const base = committed.length;
+    const feed = committed.slice(cache.length).concat(draft.tokenIds);
+    const rows = await verifier.forward(cache, feed); // [feed.length][vocab]
+    const scored = rows.slice(rows.length - (g + 1)); // [g + 1][vocab]
+    stats.verifierSteps++;
+    const verdict: Verdict = sampler.greedy
+      ? verifyGreedy(draft.tokenIds, scored.map(argmax))
+      : verifySampled(
+          draft.tokenIds,
+          draft.probs,
+          scored.map((row) => sampler.distribution(row)),
+          sampler.random,
+        );
+    stats.verifyMs += performance.now() - t1;
+    assert(verdict.accepted >= 0 && verdict.accepted <= g, `accepted ${verdict.accepted} of ${g}`);
+
+    if (g > 0) {
+      stats.drafts++;
+      stats.draftedTokens += g;
+    }
+    // Every drafted position is scored, also those after a rejection: their contexts are real
+    // states and both distributions are already in hand. Mean α = alphaSum / draftedTokens.
+    for (let i = 0; i < g; i++) {
+      const { alpha, crossEntropy } = draftAgreement(scored[i]!, draft.logits[i]!);
+      stats.alphaSum += alpha;
+      stats.crossEntropySum += crossEntropy;
+    }
+    stats.acceptedTokens += verdict.accepted;
+    for (let i = 0; i < verdict.accepted; i++) stats.acceptedPerPosition[i]!++;
+
+    // Keep the committed tokens and the accepted drafts; the new token is fed next step.
+    cache.truncate(base + verdict.accepted);
+
+    for (const token of [...draft.tokenIds.slice(0, verdict.accepted), verdict.token]) {
+      if (eos.has(token)) {
+        endedByEos = true;
+        finish = 'stop';
+        break;
+      }
+      committed.push(token);
+      generated.push(token);
+      firstTokenMs ??= performance.now() - start;
+      const scan = stops.push(detokenizer.push(token));
+      emit(scan.text);
+      if (scan.stopped) {
+        finish = 'stop';
+        break;
+      }
+      if (generated.length >= maxTokens) {
+        finish = 'length';
+        break;
+      }
+    }
+  }
+
+  if (!(finish === 'stop' && !endedByEos)) {
+    const tail = stops.push(detokenizer.flush());
+    emit(tail.text);
+    if (tail.stopped) finish = 'stop';
+    else emit(stops.flush());
+  }
+
+  const totalMs = performance.now() - start;
+  return {
+    text,
+    tokenIds: generated,
+    finishReason: finish,
+    promptTokens: req.promptIds.length,
+    completionTokens: generated.length + (endedByEos ? 1 : 0),
+    stats,
+    firstTokenMs: firstTokenMs ?? totalMs,
+    totalMs,
+  };
+}
+
+function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(`speculative: ${message}`);
+}

@@ -1,0 +1,84 @@
+// The model pack's tokenizer (tokenizer.json + optional tokenizer_config.json), through
+// @huggingface/tokenizers: no hand-written tokenization.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { EngineError } from './errors.js';
+
+function specialTokenContent(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') {
+    return (value as { content: string }).content;
+  }
+  return undefined;
+}
+
+export class TextTokenizer {
+  readonly #tokenizer: Tokenizer;
+  readonly #vocab: Map<string, number>;
+  /** From tokenizer_config.json, when it names tokens that are in the vocabulary. */
+  readonly eosTokenId: number | null;
+  readonly bosTokenId: number | null;
+
+  constructor(tokenizerJson: object, tokenizerConfig: Record<string, unknown> = {}) {
+    this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.#vocab = this.#tokenizer.get_vocab(true);
+    const idOf = (field: string) => {
+      const content = specialTokenContent(tokenizerConfig[field]);
+      return content === undefined ? null : (this.#tokenizer.token_to_id(content) ?? null);
+    };
+    this.eosTokenId = idOf('eos_token');
+    this.bosTokenId = idOf('bos_token');
+  }
+
+  static async load(dir: string): Promise<TextTokenizer> {
+    const read = async (name: string, required: boolean): Promise<unknown> => {
+      const path = join(dir, name);
+      try {
+        return JSON.parse(await readFile(path, 'utf8'));
+      } catch (err) {
+        if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new EngineError('FS_MODEL_LOAD', `cannot read tokenizer file ${path}: ${(err as Error).message}`, { path }, { cause: err });
+      }
+    };
+    const json = await read('tokenizer.json', true);
+    const config = await read('tokenizer_config.json', false);
+    try {
+      return new TextTokenizer(json as object, (config ?? {}) as Record<string, unknown>);
+    } catch (err) {
+      throw new EngineError('FS_MODEL_LOAD', `${dir}: unusable tokenizer.json: ${(err as Error).message}`, { path: dir }, { cause: err });
+    }
+  }
+
+  /** Token ids of `text`, with the special tokens the tokenizer's post-processor adds (e.g. a BOS). */
+  encode(text: string): number[] {
+    return this.#tokenizer.encode(text).ids;
+  }
+
+  /**
+   * Text of `ids`. Clean-up of tokenization spaces is off: the incremental detokenizer decodes
+   * overlapping windows, and a clean-up that looks across a window edge would make the streamed
+   * text differ from the whole.
+   */
+  decode(ids: readonly number[], skipSpecialTokens = true): string {
+    if (ids.length === 0) return ''; // the library rejects an empty list
+    return this.#tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens, clean_up_tokenization_spaces: false });
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.#tokenizer.token_to_id(token);
+  }
+
+  /** Number of entries, added tokens included. */
+  get vocabSize(): number {
+    return this.#vocab.size;
+  }
+
+  /** Same tokens with the same ids (drafters must share the verifier's vocabulary). */
+  sameVocabulary(other: TextTokenizer): boolean {
+    if (this.#vocab.size !== other.#vocab.size) return false;
+    for (const [token, id] of this.#vocab) if (other.#vocab.get(token) !== id) return false;
+    return true;
+  }
+}
