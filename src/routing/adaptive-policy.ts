@@ -1,0 +1,243 @@
+// Per-language routing that learns from the requests it serves: which drafter and draft length
+// gamma in 0..maxDraftLength maximise the expected speed-up S (see speedup.ts), given online
+// estimates of each drafter's acceptance rate alpha on the language (acceptance-estimate.ts) and
+// of the cost terms c and v(gamma) (cost-estimate.ts).
+//
+// Decision for one language, in order:
+//   - mode 'static', or the route's drafter (any drafter, if the route is plain) has fewer than
+//     minDraftedTokens observed: the routing table's route ('static');
+//   - else, among drafters with enough observations, the one with the highest expected S at its
+//     gamma* (posterior mean alpha) whose S at the lower 95% bound of alpha still exceeds
+//     1 + margin ('estimate'). Requiring the lower bound and a margin keeps noise, and the error of
+//     the cost model, from flipping a language between speculation and plain decoding;
+//   - else plain decoding ('no-speedup').
+// Exploration: with probability explorationRate, choose() instead speculates with another drafter
+// at the short explorationDraftLength ('explore'), so a language sent to plain decoding keeps
+// measuring its drafters and comes back when one improves. Speculative decoding is lossless: this
+// costs some speed on those requests, never a different output.
+import type { SpeculativeStats } from '../engine/types.js';
+import type { RandomSource } from '../engine/random.js';
+import { AcceptanceEstimate, type AcceptanceInterval } from './acceptance-estimate.js';
+import { CostEstimate, type CostSnapshot } from './cost-estimate.js';
+import { MAX_DRAFT_LENGTH, RoutingTableError, type Route, type RoutingTable } from './routing-table.js';
+import { bestDraftLength, speedup } from './speedup.js';
+
+export type RoutingMode = 'static' | 'adaptive';
+export type ChoiceReason = 'static' | 'estimate' | 'explore' | 'no-speedup';
+
+export interface RoutingChoice extends Route {
+  reason: ChoiceReason;
+}
+
+export interface AdaptivePolicyOptions {
+  mode: RoutingMode;
+  table: Pick<RoutingTable, 'resolve' | 'languages'>;
+  /** Drafter names in the pack. */
+  drafters: readonly string[];
+  /** Largest gamma the policy picks; default 8. */
+  maxDraftLength?: number;
+  /** Drafted tokens seen for a (language, drafter) before its estimate is used; default 512. */
+  minDraftedTokens?: number;
+  /** Forgetting of alpha evidence, in drafted tokens; default 8192. */
+  halfLifeTokens?: number;
+  /** Forgetting of step timings, in steps; default 2048. */
+  costHalfLifeSteps?: number;
+  /** Offline alpha by language, then drafter (the pack's evaluation): the prior mean. */
+  offlineAlpha?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Weight of an offline alpha, in drafted tokens; default 64. Without one the prior is Beta(1, 1). */
+  priorStrength?: number;
+  /** Offline c by drafter, used until the drafter is timed here. */
+  offlineCost?: Readonly<Record<string, number>>;
+  /** Share of choose() calls that explore; default 0.03. */
+  explorationRate?: number;
+  /** gamma used when exploring; default 2. */
+  explorationDraftLength?: number;
+  /** S at the lower alpha bound must exceed 1 + margin to speculate; default 0.02. */
+  margin?: number;
+  /** Uniform [0, 1) source for exploration; default Math.random. */
+  random?: RandomSource;
+  /** Where the options came from, for error messages. */
+  source?: string;
+}
+
+export interface DrafterSnapshot {
+  alpha: AcceptanceInterval;
+  observedTokens: number;
+  requests: number;
+  /** Enough observations, and a known cost, for the estimate to be used. */
+  ready: boolean;
+  costRatio: number | null;
+  /** gamma* at the posterior mean alpha, and S there (expected, and at the lower alpha bound). */
+  draftLength: number;
+  speedup: number;
+  speedupLower: number;
+}
+
+export interface LanguageSnapshot {
+  /** What choose() returns when it does not explore. */
+  choice: RoutingChoice;
+  static: Route;
+  plainRequests: number;
+  drafters: Record<string, DrafterSnapshot>;
+}
+
+export interface PolicySnapshot {
+  mode: RoutingMode;
+  costs: CostSnapshot;
+  languages: Record<string, LanguageSnapshot>;
+}
+
+/** Key for requests whose language was not detected (ISO 639-2 'undetermined'). */
+export const UNDETERMINED = 'und';
+const WEAK_PRIOR = { prior: 0.5, priorStrength: 2 };
+
+export class AdaptivePolicy {
+  readonly mode: RoutingMode;
+  readonly #table: AdaptivePolicyOptions['table'];
+  readonly #drafters: readonly string[];
+  readonly #settings: Required<Omit<AdaptivePolicyOptions, 'mode' | 'table' | 'drafters' | 'offlineCost' | 'random' | 'source'>>;
+  readonly #random: RandomSource;
+  readonly #costs: CostEstimate;
+  readonly #alpha = new Map<string, Map<string, AcceptanceEstimate>>();
+  readonly #plainRequests = new Map<string, number>();
+
+  constructor(options: AdaptivePolicyOptions) {
+    checkOptions(options);
+    this.mode = options.mode;
+    this.#table = options.table;
+    this.#drafters = [...options.drafters];
+    this.#settings = {
+      maxDraftLength: options.maxDraftLength ?? 8,
+      minDraftedTokens: options.minDraftedTokens ?? 512,
+      halfLifeTokens: options.halfLifeTokens ?? 8192,
+      costHalfLifeSteps: options.costHalfLifeSteps ?? 2048,
+      offlineAlpha: options.offlineAlpha ?? {},
+      priorStrength: options.priorStrength ?? 64,
+      explorationRate: options.explorationRate ?? 0.03,
+      explorationDraftLength: options.explorationDraftLength ?? 2,
+      margin: options.margin ?? 0.02,
+    };
+    this.#random = options.random ?? { next: Math.random };
+    this.#costs = new CostEstimate({ halfLifeSteps: this.#settings.costHalfLifeSteps, offline: options.offlineCost ?? {} });
+  }
+
+  /** The route for a request in `language` (null: undetected). */
+  choose(language: string | null): RoutingChoice {
+    const choice = this.#decide(language);
+    const rate = this.#settings.explorationRate;
+    if (this.mode === 'static' || rate === 0 || this.#random.next() >= rate) return choice;
+    const others = this.#drafters.filter((d) => d !== choice.drafter);
+    if (others.length === 0) return choice;
+    const drafter = others[Math.min(others.length - 1, Math.floor(this.#random.next() * others.length))]!;
+    return { drafter, draftLength: this.#settings.explorationDraftLength, reason: 'explore' };
+  }
+
+  /** A finished request routed to (`drafter`, `draftLength`); plain when either is null / 0. */
+  observe(language: string | null, drafter: string | null, draftLength: number, stats: SpeculativeStats): void {
+    const key = language ?? UNDETERMINED;
+    if (drafter === null || draftLength === 0) {
+      this.#costs.observePlain(stats.verifyMs, stats.verifierSteps);
+      this.#plainRequests.set(key, (this.#plainRequests.get(key) ?? 0) + 1);
+      return;
+    }
+    if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
+    if (stats.draftedTokens === 0) return;
+    let perDrafter = this.#alpha.get(key);
+    if (!perDrafter) this.#alpha.set(key, (perDrafter = new Map()));
+    let estimate = perDrafter.get(drafter);
+    if (!estimate) perDrafter.set(drafter, (estimate = this.#newEstimate(key, drafter)));
+    estimate.observe(stats.alphaSum, stats.draftedTokens);
+    this.#costs.observeSpeculative(drafter, draftLength, stats.draftMs, stats.draftedTokens, stats.verifyMs, stats.verifierSteps);
+  }
+
+  snapshot(): PolicySnapshot {
+    const keys = new Set([...this.#table.languages, ...this.#alpha.keys(), ...this.#plainRequests.keys()]);
+    const languages: Record<string, LanguageSnapshot> = {};
+    for (const key of [...keys].sort()) {
+      const { drafter, draftLength } = this.#table.resolve(key === UNDETERMINED ? null : key);
+      languages[key] = {
+        choice: this.#decide(key === UNDETERMINED ? null : key),
+        static: { drafter, draftLength },
+        plainRequests: this.#plainRequests.get(key) ?? 0,
+        drafters: Object.fromEntries(this.#drafters.map((d) => [d, this.#score(key, d)])),
+      };
+    }
+    return { mode: this.mode, costs: this.#costs.snapshot(), languages };
+  }
+
+  #decide(language: string | null): RoutingChoice {
+    const { drafter, draftLength } = this.#table.resolve(language);
+    const fixed: RoutingChoice = { drafter, draftLength, reason: 'static' };
+    if (this.mode === 'static') return fixed;
+    const key = language ?? UNDETERMINED;
+    const ready = this.#drafters.map((d) => [d, this.#score(key, d)] as const).filter(([, s]) => s.ready);
+    const warmedUp = drafter === null ? ready.length > 0 : ready.some(([d]) => d === drafter);
+    if (!warmedUp) return fixed;
+    let best: (typeof ready)[number] | undefined;
+    for (const entry of ready) {
+      const [, s] = entry;
+      if (s.draftLength > 0 && s.speedupLower > 1 + this.#settings.margin && (!best || s.speedup > best[1].speedup)) best = entry;
+    }
+    if (!best) return { drafter: null, draftLength: 0, reason: 'no-speedup' };
+    return { drafter: best[0], draftLength: best[1].draftLength, reason: 'estimate' };
+  }
+
+  #score(key: string, drafter: string): DrafterSnapshot {
+    const estimate = this.#alpha.get(key)?.get(drafter) ?? this.#newEstimate(key, drafter);
+    const alpha = estimate.interval();
+    const counts = { alpha, observedTokens: estimate.observedTokens, requests: estimate.requests };
+    const c = this.#costs.costRatio(drafter);
+    if (c === undefined) return { ...counts, ready: false, costRatio: null, draftLength: 0, speedup: 1, speedupLower: 1 };
+    const v = (gamma: number) => this.#costs.verifyCost(gamma);
+    const best = bestDraftLength(alpha.mean, c, this.#settings.maxDraftLength, v);
+    return {
+      ...counts,
+      ready: estimate.observedTokens >= this.#settings.minDraftedTokens,
+      costRatio: c,
+      draftLength: best.draftLength,
+      speedup: best.speedup,
+      speedupLower: speedup(alpha.lower, best.draftLength, c, v(best.draftLength)),
+    };
+  }
+
+  #newEstimate(key: string, drafter: string): AcceptanceEstimate {
+    const offline = this.#settings.offlineAlpha[key]?.[drafter];
+    const prior = offline === undefined ? WEAK_PRIOR : { prior: offline, priorStrength: this.#settings.priorStrength };
+    return new AcceptanceEstimate({ halfLifeTokens: this.#settings.halfLifeTokens, ...prior });
+  }
+}
+
+function checkOptions(o: AdaptivePolicyOptions): void {
+  const source = o.source ?? 'adaptive routing options';
+  const fail = (field: string, value: unknown, reason: string): never => {
+    throw new RoutingTableError(field, value, reason, source);
+  };
+  const known = new Set(o.drafters);
+  const isInt = (x: number, lo: number, hi: number) => Number.isInteger(x) && x >= lo && x <= hi;
+  const positive = (x: number) => Number.isFinite(x) && x > 0;
+  if (o.mode !== 'static' && o.mode !== 'adaptive') fail('mode', o.mode, "must be 'static' or 'adaptive'");
+  const maxDraftLength = o.maxDraftLength ?? 8;
+  if (!isInt(maxDraftLength, 1, MAX_DRAFT_LENGTH)) fail('maxDraftLength', maxDraftLength, `must be an integer in [1, ${MAX_DRAFT_LENGTH}]`);
+  const explore = o.explorationDraftLength ?? 2;
+  if (!isInt(explore, 1, maxDraftLength)) fail('explorationDraftLength', explore, `must be an integer in [1, maxDraftLength = ${maxDraftLength}]`);
+  const rate = o.explorationRate ?? 0;
+  if (!(rate >= 0 && rate < 1)) fail('explorationRate', rate, 'must be in [0, 1)');
+  const min = o.minDraftedTokens ?? 0;
+  if (!(Number.isFinite(min) && min >= 0)) fail('minDraftedTokens', min, 'must be a finite number >= 0');
+  const margin = o.margin ?? 0;
+  if (!(Number.isFinite(margin) && margin >= 0)) fail('margin', margin, 'must be a finite number >= 0');
+  for (const field of ['halfLifeTokens', 'costHalfLifeSteps', 'priorStrength'] as const) {
+    const value = o[field];
+    if (value !== undefined && !positive(value)) fail(field, value, 'must be a finite number > 0');
+  }
+  for (const [drafter, c] of Object.entries(o.offlineCost ?? {})) {
+    if (!known.has(drafter)) fail(`offlineCost.${drafter}`, drafter, 'unknown drafter');
+    if (!(Number.isFinite(c) && c >= 0)) fail(`offlineCost.${drafter}`, c, 'must be a finite number >= 0');
+  }
+  for (const [language, byDrafter] of Object.entries(o.offlineAlpha ?? {})) {
+    for (const [drafter, alpha] of Object.entries(byDrafter)) {
+      if (!known.has(drafter)) fail(`offlineAlpha.${language}.${drafter}`, drafter, 'unknown drafter');
+      if (!(alpha >= 0 && alpha <= 1)) fail(`offlineAlpha.${language}.${drafter}`, alpha, 'must be in [0, 1]');
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import t from 'tap';
+import type { SpeculativeStats } from '../../src/engine/types.js';
+import { createRandom } from '../../src/engine/random.js';
+import { AdaptivePolicy, type AdaptivePolicyOptions, type RoutingChoice } from '../../src/routing/adaptive-policy.js';
+import { RoutingTable } from '../../src/routing/routing-table.js';
+import { bestDraftLength } from '../../src/routing/speedup.js';
+
+const drafters = ['d-base', 'd-scdf'];
+const table = new RoutingTable(
+  {
+    default: { drafter: 'd-scdf', draft_length: 4 },
+    languages: { en: { drafter: 'd-scdf', draft_length: 5 }, am: { drafter: 'd-base', draft_length: 3 }, yo: { drafter: null, draft_length: 0 } },
+  },
+  { drafters },
+);
+const NEVER = { next: () => 0.999 }; // never explores
+const policy = (options: Partial<AdaptivePolicyOptions> = {}) =>
+  new AdaptivePolicy({ mode: 'adaptive', table, drafters, minDraftedTokens: 500, random: NEVER, ...options });
+
+const T0 = 10; // plain verifier ms per step
+/** A request with `tokens` drafted positions at exact alpha `alpha` and drafter cost ratio `c`. */
+function spec(drafter: string, gamma: number, alpha: number, c: number, tokens = 100, v = 1): SpeculativeStats {
+  const steps = Math.ceil(tokens / gamma);
+  return {
+    drafter, draftLength: gamma, drafts: steps, draftedTokens: tokens, acceptedTokens: Math.round(alpha * tokens),
+    acceptedPerPosition: [], alphaSum: alpha * tokens, crossEntropySum: 0,
+    verifierSteps: steps, draftMs: c * T0 * tokens, verifyMs: v * T0 * steps,
+  };
+}
+function plain(steps = 100): SpeculativeStats {
+  return { ...spec('x', 1, 0, 0, 0), drafter: null, draftLength: 0, drafts: 0, verifierSteps: steps, verifyMs: T0 * steps, draftMs: 0 };
+}
+const feed = (p: AdaptivePolicy, lang: string, drafter: string, gamma: number, alpha: number, c: number, requests: number) => {
+  for (let i = 0; i < requests; i++) p.observe(lang, drafter, gamma, spec(drafter, gamma, alpha, c));
+};
+
+t.test('static mode is exactly the routing table, whatever it observes', async (t) => {
+  const p = policy({ mode: 'static', explorationRate: 0.5, random: { next: () => 0 } });
+  const before = ['en', 'am', 'yo', 'fr', null].map((l) => p.choose(l));
+  t.same(before[0], { drafter: 'd-scdf', draftLength: 5, reason: 'static' });
+  t.same(before[2], { drafter: null, draftLength: 0, reason: 'static' });
+  feed(p, 'am', 'd-base', 3, 0.05, 0.5, 50);
+  feed(p, 'yo', 'd-scdf', 2, 0.95, 0.01, 50);
+  t.same(['en', 'am', 'yo', 'fr', null].map((l) => p.choose(l)), before);
+  t.ok(Math.abs(p.snapshot().languages.am!.drafters['d-base']!.alpha.mean - 0.05) < 0.01, 'still estimates, for the snapshot');
+});
+
+t.test('the static route until its drafter has minDraftedTokens, then the estimate', async (t) => {
+  const p = policy();
+  feed(p, 'am', 'd-base', 3, 0.8, 0.05, 4);
+  t.same(p.choose('am'), { drafter: 'd-base', draftLength: 3, reason: 'static' }, '400 < 500 drafted tokens');
+  feed(p, 'am', 'd-base', 3, 0.8, 0.05, 1);
+  const expected = bestDraftLength(p.snapshot().languages.am!.drafters['d-base']!.alpha.mean, 0.05, 8).draftLength;
+  t.same(p.choose('am'), { drafter: 'd-base', draftLength: expected, reason: 'estimate' });
+  t.not(expected, 3);
+  t.same(p.choose('en'), { drafter: 'd-scdf', draftLength: 5, reason: 'static' }, 'other languages untouched');
+});
+
+t.test('alpha below c ends at gamma 0; a drafter that improves brings speculation back via exploration', async (t) => {
+  const p = policy({ halfLifeTokens: 1000, explorationRate: 0.05, random: createRandom(42) });
+  let alpha = 0.2; // d-base on 'am' with c = 0.3: S(gamma) < 1 for every gamma
+  const serve = (): RoutingChoice => {
+    const choice = p.choose('am');
+    if (choice.drafter === null) p.observe('am', null, 0, plain());
+    else p.observe('am', choice.drafter, choice.draftLength, spec(choice.drafter, choice.draftLength, choice.drafter === 'd-base' ? alpha : 0.1, 0.3, 50));
+    return choice;
+  };
+  const reasons = new Set<string>();
+  for (let i = 0; i < 300; i++) reasons.add(serve().reason);
+  t.same(p.snapshot().languages.am!.choice, { drafter: null, draftLength: 0, reason: 'no-speedup' });
+  t.ok(reasons.has('explore') && reasons.has('no-speedup'));
+  t.notOk(reasons.has('estimate'));
+
+  alpha = 0.9; // the drafter is retrained; only exploration can notice
+  let back = -1;
+  for (let i = 0; i < 5000 && back < 0; i++) if (serve().reason === 'estimate') back = i;
+  t.ok(back > 0, `speculating again after ${back} requests`);
+  for (let i = 0; i < 300; i++) serve();
+  // alpha 0.9, c 0.3: S(4) = 4.0951 / 2.2 = 1.8614, S(5) = 4.68559 / 2.5 = 1.8742, S(6) = 5.217031 / 2.8 = 1.8632
+  t.same(p.snapshot().languages.am!.choice, { drafter: 'd-base', draftLength: 5, reason: 'estimate' });
+});
+
+t.test('estimates converge to the fed alpha and c', async (t) => {
+  const p = policy();
+  for (let i = 0; i < 20; i++) p.observe('en', null, 0, plain());
+  feed(p, 'en', 'd-scdf', 5, 0.72, 0.08, 200);
+  feed(p, 'en', 'd-base', 2, 0.55, 0.03, 200);
+  const snap = p.snapshot();
+  const scdf = snap.languages.en!.drafters['d-scdf']!;
+  t.ok(Math.abs(scdf.alpha.mean - 0.72) < 0.005, `alpha ${scdf.alpha.mean}`);
+  t.ok(scdf.alpha.lower < 0.72 && scdf.alpha.upper > 0.72);
+  t.ok(Math.abs(scdf.costRatio! - 0.08) < 1e-9);
+  t.ok(Math.abs(snap.costs.drafters['d-base']!.costRatio! - 0.03) < 1e-9);
+  t.equal(snap.costs.verifierMsPerStep, T0);
+  t.same([scdf.observedTokens, scdf.requests, snap.languages.en!.plainRequests], [20000, 200, 20]);
+  t.equal(snap.languages.am!.drafters['d-scdf']!.observedTokens, 0, 'per language');
+});
+
+t.test('picks the drafter with the higher expected speed-up, at its gamma*', async (t) => {
+  const p = policy();
+  feed(p, 'en', 'd-scdf', 5, 0.6, 0.05, 20);
+  feed(p, 'en', 'd-base', 2, 0.85, 0.05, 20);
+  const d = p.snapshot().languages.en!.drafters;
+  t.ok(d['d-base']!.speedup > d['d-scdf']!.speedup);
+  t.same(p.choose('en'), { drafter: 'd-base', draftLength: d['d-base']!.draftLength, reason: 'estimate' });
+});
+
+t.test('the margin: a speed-up within noise of 1 stays plain', async (t) => {
+  const p = policy();
+  feed(p, 'am', 'd-base', 1, 0.31, 0.3, 50); // S(1) = 1.31 / 1.3 = 1.008 > 1, but not > 1.02
+  t.ok(p.snapshot().languages.am!.drafters['d-base']!.speedup > 1);
+  t.same(p.choose('am'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
+  t.equal(policy({ margin: 0 }).choose('am').reason, 'static');
+});
+
+t.test('gamma chosen increases with alpha', async (t) => {
+  const gammas = [0.4, 0.6, 0.8, 0.95].map((alpha) => {
+    const p = policy({ maxDraftLength: 16 });
+    feed(p, 'en', 'd-scdf', 4, alpha, 0.05, 10);
+    return p.choose('en').draftLength;
+  });
+  t.same(gammas, [...gammas].sort((a, b) => a - b), `gammas ${gammas}`);
+  t.ok(gammas[0]! < gammas.at(-1)!);
+});
+
+t.test('measured verification cost shortens the draft', async (t) => {
+  const flat = policy();
+  const steep = policy();
+  for (const p of [flat, steep]) for (let i = 0; i < 10; i++) p.observe(null, null, 0, plain());
+  for (let g = 1; g <= 8; g++) {
+    flat.observe(null, 'd-scdf', g, spec('d-scdf', g, 0.8, 0.05));
+    steep.observe(null, 'd-scdf', g, spec('d-scdf', g, 0.8, 0.05, 100, 1 + 0.1 * g));
+  }
+  t.ok(steep.choose(null).draftLength < flat.choose(null).draftLength);
+  t.ok(steep.snapshot().languages.und, 'undetected requests are kept under und');
+});
+
+t.test('exploration: rate within bounds, never the current choice, repeatable with a seed', async (t) => {
+  const run = (seed: number, n: number) => {
+    const p = policy({ explorationRate: 0.03, random: createRandom(seed) });
+    feed(p, 'en', 'd-scdf', 5, 0.8, 0.05, 10);
+    return Array.from({ length: n }, () => p.choose('en'));
+  };
+  const choices = run(7, 20000);
+  const explored = choices.filter((c) => c.reason === 'explore');
+  const rate = explored.length / choices.length;
+  t.ok(rate > 0.025 && rate < 0.035, `rate ${rate}`); // binomial sd 0.0012
+  t.ok(explored.every((c) => c.drafter === 'd-base' && c.draftLength === 2));
+  t.same(run(7, 500), choices.slice(0, 500), 'same seed, same choices');
+  const plainLang = policy({ explorationRate: 0.05, random: createRandom(3) });
+  const drafted = new Set(Array.from({ length: 2000 }, () => plainLang.choose('yo')).flatMap((c) => (c.reason === 'explore' ? [c.drafter] : [])));
+  t.same([...drafted].sort(), drafters, 'a plain language explores every drafter');
+  t.notOk(Array.from({ length: 1000 }, () => policy({ explorationRate: 0 }).choose('en')).some((c) => c.reason === 'explore'));
+});
+
+t.test('checks its options at construction, naming the field', async (t) => {
+  const bad: [Partial<AdaptivePolicyOptions>, string][] = [
+    [{ mode: 'fast' as never }, 'mode'],
+    [{ maxDraftLength: 0 }, 'maxDraftLength'],
+    [{ maxDraftLength: 4, explorationDraftLength: 5 }, 'explorationDraftLength'],
+    [{ explorationRate: 1 }, 'explorationRate'],
+    [{ minDraftedTokens: -1 }, 'minDraftedTokens'],
+    [{ margin: Number.NaN }, 'margin'],
+    [{ halfLifeTokens: 0 }, 'halfLifeTokens'],
+    [{ offlineCost: { 'd-huge': 0.1 } }, 'offlineCost.d-huge'],
+    [{ offlineAlpha: { am: { 'd-base': 1.2 } } }, 'offlineAlpha.am.d-base'],
+  ];
+  for (const [options, field] of bad) {
+    t.throws(() => policy(options), { name: 'RoutingTableError', code: 'FS_INVALID_ROUTING', field }, field);
+  }
+  t.throws(() => policy().observe('en', 'd-huge', 2, spec('d-huge', 2, 0.5, 0.1)), RangeError);
+});
+
+t.test('offline alpha and c seed the estimates', async (t) => {
+  const p = policy({ offlineAlpha: { am: { 'd-base': 0.42 } }, offlineCost: { 'd-base': 0.07 } });
+  const d = p.snapshot().languages.am!.drafters['d-base']!;
+  t.ok(Math.abs(d.alpha.mean - 0.42) < 1e-12);
+  t.equal(d.costRatio, 0.07);
+  t.notOk(d.ready, 'not used before minDraftedTokens');
+  t.equal(p.choose('am').reason, 'static');
+});

@@ -1,0 +1,46 @@
+import t from 'tap';
+import { CostEstimate } from '../../src/routing/cost-estimate.js';
+
+t.test('c = drafter ms per token over plain verifier ms per step', async (t) => {
+  const costs = new CostEstimate({ halfLifeSteps: 1000 });
+  t.equal(costs.costRatio('d'), undefined, 'unknown before timing');
+  costs.observePlain(500, 50); // t0 = 10 ms
+  costs.observeSpeculative('d', 4, 120, 100, 300, 25); // 1.2 ms per drafted token, 12 ms per verifier step
+  t.ok(Math.abs(costs.costRatio('d')! - 0.12) < 1e-12);
+  t.ok(Math.abs(costs.verifyCost(4) - 1.2) < 1e-12);
+  t.equal(costs.verifyCost(0), 1);
+  t.ok(Math.abs(costs.verifyCost(6) - 1.2) < 1e-12, 'an untimed gamma borrows the nearest smaller timed one');
+  t.equal(costs.verifyCost(2), 1, 'no smaller gamma timed: the memory-bound value');
+  const snap = costs.snapshot();
+  t.equal(snap.verifierMsPerStep, 10);
+  t.same(Object.keys(snap.verifyCost), ['4']);
+  t.equal(snap.drafters.d?.source, 'measured');
+});
+
+t.test('offline c until timed; without a plain baseline the cheapest step stands in and v = 1', async (t) => {
+  const costs = new CostEstimate({ halfLifeSteps: 1000, offline: { d: 0.2 } });
+  t.equal(costs.costRatio('d'), 0.2);
+  t.equal(costs.snapshot().drafters.d?.source, 'offline');
+  costs.observeSpeculative('d', 3, 50, 100, 240, 20); // 12 ms per step at gamma 3
+  costs.observeSpeculative('e', 5, 30, 100, 300, 20); // 15 ms per step at gamma 5
+  t.ok(Math.abs(costs.costRatio('d')! - 0.5 / 12) < 1e-12);
+  t.equal(costs.verifyCost(5), 1);
+});
+
+t.test('a verify step measured cheaper than a plain step counts as v = 1', async (t) => {
+  const costs = new CostEstimate({ halfLifeSteps: 1000 });
+  costs.observePlain(100, 10);
+  costs.observeSpeculative('d', 2, 10, 10, 90, 10);
+  t.equal(costs.verifyCost(2), 1);
+});
+
+t.test('smoothed: follows a machine that slows down, ignores empty requests', async (t) => {
+  const costs = new CostEstimate({ halfLifeSteps: 100 });
+  for (let i = 0; i < 20; i++) costs.observePlain(100, 10);
+  for (let i = 0; i < 100; i++) costs.observePlain(200, 10); // 10 half-lives at 20 ms
+  const t0 = costs.snapshot().verifierMsPerStep!;
+  t.ok(t0 > 19.9 && t0 <= 20, `t0 ${t0}`);
+  costs.observePlain(0, 0);
+  costs.observePlain(Number.NaN, 5);
+  t.equal(costs.snapshot().verifierMsPerStep, t0);
+});
