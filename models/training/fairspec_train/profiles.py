@@ -15,7 +15,7 @@ PROFILES = {
     "cpu": {
         "device": "cpu",
         "corpus": [],
-        "verifier": ["--layers", "7", "--heads", "8", "--dim", "512", "--ctx", "512", "--batch", "8", "--lr", "1.5e-3", "--warmup", "30", "--minutes", "50"],
+        "verifier": ["--layers", "7", "--heads", "8", "--dim", "512", "--ctx", "512", "--batch", "8", "--lr", "1.5e-3", "--warmup", "30", "--minutes", "45"],
         "drafter": ["--layers", "2", "--heads", "4", "--dim", "256", "--batch", "8", "--warmup-minutes", "4", "--minutes", "10"],
         "finetune": ["--length", "256", "--pool-per-task", "32", "--tasks-per-step", "16", "--windows-per-task", "2", "--steps", "200", "--lr", "1e-3"],
         "report": ["--max-bytes", "10000"],
