@@ -1,0 +1,68 @@
+// The observations of one (experiment, arm, language) cell: plain counts, per-request running
+// moments for the means and t-tests, and a bounded uniform sample of latencies for quantiles.
+// Memory is constant per cell whatever the traffic.
+
+import { createRandom } from '../engine/random.js';
+import { tokensPerMs, type RequestOutcome } from '../fairness/request-outcome.js';
+import { RatioSums } from './statistics/ratio-interval.js';
+import { Reservoir } from './statistics/reservoir.js';
+import { RunningMoments } from './statistics/running-moments.js';
+
+export interface CellCounts {
+  requests: number;
+  generatedTokens: number;
+  drafts: number;
+  draftedTokens: number;
+  acceptedTokens: number;
+  alphaSum: number;
+  crossEntropySum: number;
+  verifierSteps: number;
+}
+
+export class ObservationCell {
+  readonly counts: CellCounts = {
+    requests: 0,
+    generatedTokens: 0,
+    drafts: 0,
+    draftedTokens: 0,
+    acceptedTokens: 0,
+    alphaSum: 0,
+    crossEntropySum: 0,
+    verifierSteps: 0,
+  };
+  /** Per request: completionTokens / totalMs (× plainMsPerToken = the request's speed-up). */
+  readonly tokensPerMs = new RunningMoments();
+  /** Per request that drafted: accepted / drafted. */
+  readonly acceptance = new RunningMoments();
+  /** Per request: accepted and drafted tokens, for the request-clustered acceptance interval. */
+  readonly acceptanceSums = new RatioSums();
+  /** Per request: completionTokens / verifierSteps (tokens per verifier step, bonus included). */
+  readonly tokensPerStep = new RunningMoments();
+  /** Uniform sample of per-request totalMs. */
+  readonly latencyMs: Reservoir;
+
+  constructor(reservoirSize: number, seed: number) {
+    this.latencyMs = new Reservoir(reservoirSize, createRandom(seed));
+  }
+
+  record(outcome: RequestOutcome): void {
+    const { stats } = outcome;
+    const c = this.counts;
+    c.requests++;
+    c.generatedTokens += outcome.completionTokens;
+    c.drafts += stats.drafts;
+    c.draftedTokens += stats.draftedTokens;
+    c.acceptedTokens += stats.acceptedTokens;
+    c.alphaSum += stats.alphaSum;
+    c.crossEntropySum += stats.crossEntropySum;
+    c.verifierSteps += stats.verifierSteps;
+    const rate = tokensPerMs(outcome);
+    if (rate !== null) this.tokensPerMs.push(rate);
+    if (stats.draftedTokens > 0) {
+      this.acceptance.push(stats.acceptedTokens / stats.draftedTokens);
+      this.acceptanceSums.push(stats.acceptedTokens, stats.draftedTokens);
+    }
+    if (stats.verifierSteps > 0) this.tokensPerStep.push(outcome.completionTokens / stats.verifierSteps);
+    if (Number.isFinite(outcome.totalMs) && outcome.totalMs >= 0) this.latencyMs.push(outcome.totalMs);
+  }
+}

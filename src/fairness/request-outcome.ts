@@ -1,0 +1,23 @@
+// What the fairness and experiment accumulators read from one finished generation: a
+// structural slice of the engine's GenerateResult, so callers pass the result as it is and
+// tests can build one in a line. One outcome per generation (each of n choices is one).
+
+import type { GenerateResult, SpeculativeStats } from '../engine/types.js';
+
+export type RequestOutcome = Pick<GenerateResult, 'completionTokens' | 'totalMs'> & {
+  stats: Pick<
+    SpeculativeStats,
+    'drafter' | 'draftLength' | 'drafts' | 'draftedTokens' | 'acceptedTokens' | 'alphaSum' | 'crossEntropySum' | 'verifierSteps'
+  >;
+};
+
+/** Plain autoregressive decoding: no drafter or γ = 0 (the engine runs both through the same loop). */
+export function isPlainDecoding(outcome: RequestOutcome): boolean {
+  return outcome.stats.drafter === null || outcome.stats.draftLength === 0;
+}
+
+/** Generated tokens per millisecond of the whole generation, or null when it produced nothing. */
+export function tokensPerMs(outcome: RequestOutcome): number | null {
+  const { completionTokens, totalMs } = outcome;
+  return completionTokens > 0 && totalMs > 0 && Number.isFinite(totalMs) ? completionTokens / totalMs : null;
+}

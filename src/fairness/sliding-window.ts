@@ -1,0 +1,172 @@
+// Per-language counters over the last few minutes, for live fairness gauges. Time is cut into
+// buckets of `bucketMs`; the window is the current bucket and the ones before it up to
+// `windowMs`, so it spans between windowMs − bucketMs and windowMs of wall time. Old buckets
+// are dropped when the window is read or written: no timer, nothing to unref or clear.
+//
+// It yields the same per-language quantities and FairnessSummary as the experiment summary
+// (src/experiments/analysis.ts), with the same definitions: speed-up is the mean over requests
+// of completionTokens × plainMsPerToken / totalMs, K_L is Σ cross-entropy / Σ drafted tokens.
+// Plain (γ = 0) requests stay in their language's mean: a language that routing serves
+// without a drafter gets speed-up 1, and fairness should see that.
+
+import { fairnessSummary, type FairnessOptions, type FairnessSummary } from './disparity.js';
+import { PlainDecodingReference, type PlainReferenceEstimate } from './plain-reference.js';
+import { tokensPerMs, type RequestOutcome } from './request-outcome.js';
+
+interface Counters {
+  requests: number;
+  generatedTokens: number;
+  drafts: number;
+  draftedTokens: number;
+  acceptedTokens: number;
+  crossEntropySum: number;
+  /** Σ over requests of completionTokens / totalMs, and how many requests it sums. */
+  tokensPerMsSum: number;
+  timedRequests: number;
+}
+
+export interface LanguageWindow {
+  language: string;
+  requests: number;
+  generatedTokens: number;
+  draftedTokens: number;
+  acceptedTokens: number;
+  /** accepted / drafted; null when nothing was drafted. */
+  acceptanceRate: number | null;
+  /** Mean accepted tokens per draft plus the bonus token: 1 + accepted / drafts. */
+  meanAcceptedLength: number | null;
+  /** K_L = Σ cross-entropy / Σ drafted tokens (nats). */
+  crossEntropy: number | null;
+  /** Mean per-request output tokens per second. */
+  tokensPerSecond: number | null;
+  /** Mean per-request speed-up over plain decoding; null without a plain reference. */
+  speedUp: number | null;
+  reference: PlainReferenceEstimate | null;
+}
+
+export interface WindowSnapshot {
+  /** Start (inclusive) and end (exclusive) of the buckets read, in the clock's milliseconds. */
+  from: number;
+  to: number;
+  languages: LanguageWindow[];
+  fairness: FairnessSummary;
+}
+
+export interface SlidingWindowOptions extends FairnessOptions {
+  /** Default 5 minutes. */
+  windowMs?: number;
+  /** Default 10 seconds; must divide windowMs. */
+  bucketMs?: number;
+  /** Clock in milliseconds; default Date.now. */
+  now?: () => number;
+  /**
+   * A reference shared with other components is read only here: its owner records plain
+   * requests into it once. Without one, the window keeps its own, fed from record().
+   */
+  reference?: PlainDecodingReference;
+}
+
+const empty = (): Counters => ({
+  requests: 0,
+  generatedTokens: 0,
+  drafts: 0,
+  draftedTokens: 0,
+  acceptedTokens: 0,
+  crossEntropySum: 0,
+  tokensPerMsSum: 0,
+  timedRequests: 0,
+});
+
+export class SlidingWindowFairness {
+  readonly reference: PlainDecodingReference;
+  readonly #ownsReference: boolean;
+  readonly #bucketMs: number;
+  readonly #buckets: number;
+  readonly #now: () => number;
+  readonly #options: FairnessOptions;
+  /** bucket index (floor(time / bucketMs)) -> language -> counters */
+  readonly #data = new Map<number, Map<string, Counters>>();
+
+  constructor(options: SlidingWindowOptions = {}) {
+    const windowMs = options.windowMs ?? 5 * 60_000;
+    this.#bucketMs = options.bucketMs ?? 10_000;
+    if (!(Number.isInteger(this.#bucketMs) && this.#bucketMs > 0)) {
+      throw new RangeError(`bucketMs must be a positive integer, got ${options.bucketMs}`);
+    }
+    if (!(Number.isInteger(windowMs) && windowMs >= this.#bucketMs && windowMs % this.#bucketMs === 0)) {
+      throw new RangeError(`windowMs must be a multiple of bucketMs (${this.#bucketMs}), got ${options.windowMs}`);
+    }
+    this.#buckets = windowMs / this.#bucketMs;
+    this.#now = options.now ?? Date.now;
+    this.#ownsReference = options.reference === undefined;
+    this.reference = options.reference ?? new PlainDecodingReference();
+    this.#options = { ...(options.exclude && { exclude: options.exclude }) };
+  }
+
+  /** Adds one finished generation of `language` (a bounded label) at time `at`. */
+  record(language: string, outcome: RequestOutcome, at = this.#now()): void {
+    const bucket = this.#prune(at);
+    if (this.#ownsReference) this.reference.record(language, outcome);
+    let languages = this.#data.get(bucket);
+    if (!languages) this.#data.set(bucket, (languages = new Map()));
+    let c = languages.get(language);
+    if (!c) languages.set(language, (c = empty()));
+    const { stats } = outcome;
+    c.requests++;
+    c.generatedTokens += outcome.completionTokens;
+    c.drafts += stats.drafts;
+    c.draftedTokens += stats.draftedTokens;
+    c.acceptedTokens += stats.acceptedTokens;
+    c.crossEntropySum += stats.crossEntropySum;
+    const rate = tokensPerMs(outcome);
+    if (rate !== null) {
+      c.tokensPerMsSum += rate;
+      c.timedRequests++;
+    }
+  }
+
+  snapshot(at = this.#now()): WindowSnapshot {
+    const current = this.#prune(at);
+    const totals = new Map<string, Counters>();
+    for (const [bucket, languages] of this.#data) {
+      if (bucket > current) continue; // recorded with a timestamp ahead of `at`
+      for (const [language, c] of languages) {
+        let t = totals.get(language);
+        if (!t) totals.set(language, (t = empty()));
+        for (const key of Object.keys(c) as (keyof Counters)[]) t[key] += c[key];
+      }
+    }
+    const languages = [...totals.keys()].sort().map((language) => this.#summarise(language, totals.get(language)!));
+    return {
+      from: (current - this.#buckets + 1) * this.#bucketMs,
+      to: (current + 1) * this.#bucketMs,
+      languages,
+      fairness: fairnessSummary(languages, this.#options),
+    };
+  }
+
+  #summarise(language: string, c: Counters): LanguageWindow {
+    const reference = this.reference.estimate(language);
+    const meanRate = c.timedRequests > 0 ? c.tokensPerMsSum / c.timedRequests : null;
+    return {
+      language,
+      requests: c.requests,
+      generatedTokens: c.generatedTokens,
+      draftedTokens: c.draftedTokens,
+      acceptedTokens: c.acceptedTokens,
+      acceptanceRate: c.draftedTokens > 0 ? c.acceptedTokens / c.draftedTokens : null,
+      meanAcceptedLength: c.drafts > 0 ? 1 + c.acceptedTokens / c.drafts : null,
+      crossEntropy: c.draftedTokens > 0 ? c.crossEntropySum / c.draftedTokens : null,
+      tokensPerSecond: meanRate === null ? null : meanRate * 1000,
+      speedUp: meanRate === null || reference === null ? null : meanRate * reference.msPerToken,
+      reference,
+    };
+  }
+
+  /** Drops buckets that left the window ending at `at`; returns the current bucket index. */
+  #prune(at: number): number {
+    const current = Math.floor(at / this.#bucketMs);
+    for (const bucket of this.#data.keys()) if (bucket <= current - this.#buckets) this.#data.delete(bucket);
+    return current;
+  }
+}

@@ -1,0 +1,178 @@
+import t from 'tap';
+import { createRandom, type RandomSource } from '../../src/engine/random.js';
+import { summarise, type ExperimentSummary } from '../../src/experiments/analysis.js';
+import { ExperimentStore } from '../../src/experiments/experiment-store.js';
+import { PlainDecodingReference } from '../../src/fairness/plain-reference.js';
+import { outcome } from '../fairness/fixtures/outcomes.js';
+
+const PLAIN_MS_PER_TOKEN = 10;
+
+function normal(random: RandomSource): number {
+  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next()); // Box–Muller
+}
+
+function binomial(random: RandomSource, n: number, p: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (random.next() < p) k++;
+  return k;
+}
+
+interface Truth {
+  /** True mean speed-up over plain decoding. */
+  speedUp: number;
+  acceptance: number;
+  crossEntropy: number;
+}
+
+/**
+ * An experiment `control` vs `scdf` where every request of (arm, language) has the given true
+ * speed-up (times lognormal noise, sd ≈ 20%), acceptance and per-token cross-entropy. The plain
+ * reference costs exactly 10 ms per token.
+ */
+function simulate(seed: number, truth: Record<string, { control: Truth; scdf: Truth }>, perCell = 200): ExperimentSummary {
+  const random = createRandom(seed);
+  const reference = new PlainDecodingReference({ minRequests: 1 });
+  const store = new ExperimentStore({ reference });
+  store.create({ id: 'ab', arms: [{ name: 'control', drafter: 'base', weight: 1 }, { name: 'scdf', drafter: 'scdf', weight: 1 }] });
+  for (const [language, arms] of Object.entries(truth)) {
+    reference.record(language, outcome({ drafter: null, tokens: 100, totalMs: 100 * PLAIN_MS_PER_TOKEN }));
+    for (const [arm, x] of Object.entries(arms)) {
+      for (let i = 0; i < perCell; i++) {
+        const tokens = 32 + Math.floor(random.next() * 96);
+        // E[exp(σz − σ²/2)] = 1, so the mean speed-up is x.speedUp
+        const noise = Math.exp(0.2 * normal(random) - 0.02);
+        const totalMs = (tokens * PLAIN_MS_PER_TOKEN) / (x.speedUp * noise);
+        const drafted = 64;
+        const accepted = binomial(random, drafted, x.acceptance);
+        store.record('ab', arm, language, outcome({ tokens, totalMs, drafted, accepted, crossEntropy: x.crossEntropy }));
+      }
+    }
+  }
+  return summarise(store.snapshot('ab'));
+}
+
+const same: Truth = { speedUp: 2, acceptance: 0.7, crossEntropy: 0.6 };
+const betterOnAmharic = {
+  en: { control: same, scdf: same },
+  am: { control: { speedUp: 1.2, acceptance: 0.4, crossEntropy: 1.8 }, scdf: { speedUp: 1.5, acceptance: 0.55, crossEntropy: 1.2 } },
+};
+
+t.test('arm B strictly better on one language: significant there, not on the other', async (t) => {
+  const s = simulate(1, betterOnAmharic);
+  t.same(s.languages, ['am', 'en']);
+  t.equal(s.control, 'control');
+  const am = s.comparisons.find((c) => c.language === 'am')!;
+  const en = s.comparisons.find((c) => c.language === 'en')!;
+  t.equal(am.arm, 'scdf');
+  t.ok(am.speedUp!.significant, `am speed-up p = ${am.speedUp!.pAdjusted}`);
+  t.ok(am.speedUp!.ci.low > 0, 'interval of the difference excludes 0');
+  t.ok(am.speedUp!.ci.low < 0.3 && 0.3 < am.speedUp!.ci.high, `true difference 0.3 in [${am.speedUp!.ci.low}, ${am.speedUp!.ci.high}]`);
+  t.ok(am.acceptanceRate!.significant, `am acceptance p = ${am.acceptanceRate!.pAdjusted}`);
+  t.notOk(en.speedUp!.significant, `en speed-up p = ${en.speedUp!.pAdjusted}`);
+  t.notOk(en.acceptanceRate!.significant, `en acceptance p = ${en.acceptanceRate!.pAdjusted}`);
+  // Speed-up and tokens/s are one test on two scales.
+  t.equal(am.speedUp!.pValue, am.tokensPerSecond!.pValue);
+  t.ok(Math.abs(am.tokensPerSecond!.difference - (am.speedUp!.difference * 1000) / PLAIN_MS_PER_TOKEN) < 1e-9);
+  t.ok(am.speedUp!.pAdjusted >= am.speedUp!.pValue, 'Holm never lowers a p-value');
+
+  const control = s.arms[0]!;
+  const scdf = s.arms[1]!;
+  t.equal(control.share, 0.5);
+  t.equal(control.requests, 400);
+  const amControl = control.languages.find((l) => l.language === 'am')!;
+  t.ok(amControl.speedUp!.ci!.low < 1.2 && 1.2 < amControl.speedUp!.ci!.high, 'speed-up interval covers the truth');
+  t.ok(amControl.acceptanceRate!.ci!.low < 0.4 && 0.4 < amControl.acceptanceRate!.ci!.high, 'acceptance interval covers the truth');
+  t.equal(amControl.plainReference!.msPerToken, PLAIN_MS_PER_TOKEN);
+
+  // Fairness: worst language am in both arms, s-CDF narrows the gap and U.
+  t.equal(control.fairness.speedUp!.worst.language, 'am');
+  t.ok(scdf.fairness.speedUp!.maxMinRatio! < control.fairness.speedUp!.maxMinRatio!);
+  t.ok(Math.abs(control.fairness.unfairness! - 0.36) < 1e-12, 'U = Var(0.6, 1.8)');
+  t.ok(Math.abs(scdf.fairness.unfairness! - 0.09) < 1e-12, 'U = Var(0.6, 1.2)');
+});
+
+t.test('the better arm is found in every seed (power at this effect size)', async (t) => {
+  for (let seed = 100; seed < 110; seed++) {
+    const am = simulate(seed, betterOnAmharic, 100).comparisons.find((c) => c.language === 'am')!;
+    t.ok(am.speedUp!.significant, `seed ${seed}: p = ${am.speedUp!.pAdjusted}`);
+  }
+});
+
+t.test('identical arms: significant in few seeds (family-wise 5%)', async (t) => {
+  const identical = { en: { control: same, scdf: same }, am: { control: same, scdf: same } };
+  const seeds = 40;
+  let falsePositives = 0;
+  for (let seed = 0; seed < seeds; seed++) {
+    const s = simulate(1000 + seed, identical, 50);
+    if (s.comparisons.some((c) => c.speedUp!.significant || c.acceptanceRate!.significant)) falsePositives++;
+  }
+  // Two families each controlled at 5%: expect ≤ ~4 of 40; P(more than 8) is below 1%.
+  t.ok(falsePositives <= 8, `${falsePositives}/${seeds} seeds with a significant difference`);
+});
+
+t.test('known values: Wilson interval, exact speed-ups, order-statistic latency interval', async (t) => {
+  const reference = new PlainDecodingReference({ minRequests: 1 });
+  reference.record('en', outcome({ drafter: null, tokens: 10, totalMs: 100 }));
+  const store = new ExperimentStore({ reference });
+  store.create({ id: 'k', arms: [{ name: 'a', weight: 3 }, { name: 'b', weight: 1 }] });
+  // One request drafting 263 tokens with 81 accepted: Newcombe (1998) 81/263.
+  store.record('k', 'a', 'en', outcome({ tokens: 100, totalMs: 500, drafted: 263, accepted: 81, drafts: 66, steps: 50 }));
+  // 100 requests of speed-up exactly 2 with latencies 1..100 ms.
+  for (let ms = 1; ms <= 100; ms++) store.record('k', 'b', 'en', outcome({ tokens: ms / 5, totalMs: ms, drafted: 8, accepted: 4, drafts: 2, steps: 4 }));
+  const s = summarise(store.snapshot('k'));
+  const a = s.arms[0]!.languages[0]!;
+  t.equal(s.arms[0]!.share, 0.75);
+  t.equal(a.acceptanceRate!.estimate, 81 / 263);
+  t.ok(Math.abs(a.acceptanceRate!.ci!.low - 0.2552885198782742) < 1e-12);
+  t.ok(Math.abs(a.acceptanceRate!.ci!.high - 0.36620957698280004) < 1e-12);
+  t.equal(a.acceptanceRate!.ciClustered, null, 'one request: no request-level interval');
+  t.equal(a.meanAcceptedLength, 1 + 81 / 66);
+  t.same(a.tokensPerStep, { estimate: 2, ci: null });
+  t.same(a.speedUp, { estimate: 2, ci: null }, '100 tokens in 500 ms where plain takes 1000 ms');
+  t.equal(a.latencyMs.p95!.ci, null, 'one sample');
+
+  const b = s.arms[1]!.languages[0]!;
+  t.same(b.speedUp!.estimate, 2);
+  t.ok(Math.abs(b.speedUp!.ci!.high - 2) < 1e-12 && Math.abs(b.speedUp!.ci!.low - 2) < 1e-12, 'no spread, no width');
+  t.same(b.latencyMs.p50, { estimate: 50.5, ci: { low: 40, high: 61 } });
+  t.same(b.latencyMs.p95!.ci, { low: 90, high: 100 });
+  t.equal(b.latencyMs.samples, 100);
+  t.same(b.tokensPerSecond!.estimate, 200);
+  t.equal(b.acceptanceRate!.ciClustered!.low, 0.5, 'every request accepted half: clustered interval has no width');
+  const cmp = s.comparisons[0]!;
+  t.equal(cmp.tokensPerSecond, null, 'the control has a single request: no test');
+  t.equal(s.arms[1]!.fairness.speedUp!.mean, 2);
+});
+
+t.test('without a plain reference speed-up is unknown but tokens/s are not', async (t) => {
+  const store = new ExperimentStore();
+  store.create({ id: 'n', arms: [{ name: 'a', weight: 1 }, { name: 'b', weight: 1 }] });
+  for (let i = 0; i < 5; i++) {
+    store.record('n', 'a', 'en', outcome({ totalMs: 300 + i }));
+    store.record('n', 'b', 'en', outcome({ totalMs: 200 + i }));
+  }
+  const s = summarise(store.snapshot('n'));
+  const cell = s.arms[0]!.languages[0]!;
+  t.equal(cell.speedUp, null);
+  t.equal(cell.plainReference, null);
+  t.ok(cell.tokensPerSecond!.ci);
+  t.equal(s.comparisons[0]!.speedUp, null);
+  t.ok(s.comparisons[0]!.tokensPerSecond!.significant);
+  t.equal(s.arms[0]!.fairness.speedUp, null);
+  t.throws(() => summarise(store.snapshot('n'), { confidence: 1 }), RangeError);
+});
+
+t.test('an arm without traffic in a language has no comparison result', async (t) => {
+  const store = new ExperimentStore();
+  store.create({ id: 'm', arms: [{ name: 'a', weight: 1 }, { name: 'b', weight: 1 }, { name: 'c', weight: 1 }] });
+  for (let i = 0; i < 3; i++) {
+    store.record('m', 'a', 'en', outcome({ totalMs: 300 + i }));
+    store.record('m', 'b', 'en', outcome({ totalMs: 200 + i }));
+  }
+  const s = summarise(store.snapshot('m'));
+  t.same(s.comparisons.map((c) => [c.arm, c.language]), [['b', 'en'], ['c', 'en']]);
+  t.equal(s.comparisons[1]!.tokensPerSecond, null);
+  t.same(s.arms[2]!.languages, []);
+  t.equal(s.arms[2]!.requests, 0);
+  t.ok(JSON.stringify(s), 'serialisable');
+});
