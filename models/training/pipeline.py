@@ -27,9 +27,11 @@ EVAL_LANGS_FROM = "udhr.json"
 
 def run(cmd: list[str], log_name: str, work: str) -> None:
     print(f"$ {' '.join(cmd)}", flush=True)
+    # OpenBLAS's own pthread pool spins (sched_yield) beside torch's OpenMP threads: keep one.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": os.environ.get("FAIRSPEC_TORCH_THREADS", "1")}
     t0 = time.time()
     with open(os.path.join(work, f"{log_name}.log"), "a") as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=HERE)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=HERE, env=env)
         for line in proc.stdout:
             if "Warning" in line or "warnings.warn" in line:
                 continue

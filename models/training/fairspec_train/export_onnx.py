@@ -14,7 +14,7 @@ import warnings
 
 import torch
 
-from .common import load_card, load_checkpoint
+from .common import cpu_threads, load_card, load_checkpoint
 from .model import EOS_ID, GPT
 from .tokenizer import tokenizer_config, tokenizer_json
 
@@ -92,7 +92,7 @@ def main(argv=None):
     ap.add_argument("--parity-dir", required=True, help="where parity.json goes (not shipped)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")  # tracer warnings about shape-dependent constants
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(cpu_threads())
     model = load_checkpoint(args.checkpoint)
     os.makedirs(args.out, exist_ok=True)
     export(model, args.out)

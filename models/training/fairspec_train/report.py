@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .chart import render
-from .common import load_card, load_checkpoint
+from .common import cpu_threads, load_card, load_checkpoint
 from .data import Corpus
 from .evaluate import evaluate_set
 from .samples import sample
@@ -41,7 +41,7 @@ def main(argv=None):
     ap.add_argument("--gamma-max", type=int, default=8)
     ap.add_argument("--sample-bytes", type=int, default=160)
     args = ap.parse_args(argv)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(cpu_threads())
 
     verifier = load_checkpoint(os.path.join(args.work, "verifier"))
     drafters = {name: load_checkpoint(os.path.join(args.work, name)) for name in args.drafters.split(",")}
