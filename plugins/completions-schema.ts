@@ -1,0 +1,154 @@
+// Schemas of POST /v1/completions: they validate the body, type the handler, serialise the
+// JSON reply and generate openapi/openapi.json. Bounds here are the API's; server limits that
+// depend on configuration (FAIRSPEC_MAX_N, FAIRSPEC_MAX_TOKENS) are checked by the service so
+// the published spec does not change with deployment settings.
+
+import { Type, type Static, type TSchema } from '@fastify/type-provider-typebox';
+
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const CompletionRequest = Type.Object(
+  {
+    model: Type.String({ description: 'The served model id (see GET /v1/models).' }),
+    prompt: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 64 })], {
+      description: 'Text to complete, or several texts (one set of `n` choices each). Must not be empty.',
+    }),
+    max_tokens: Type.Optional(nullable(Type.Integer({ minimum: 1, description: 'Default 16, as in OpenAI.' }))),
+    temperature: Type.Optional(nullable(Type.Number({ minimum: 0, maximum: 2, description: '0 is exact greedy decoding. Default 1.' }))),
+    top_p: Type.Optional(nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Nucleus sampling mass. Default 1.' }))),
+    top_k: Type.Optional(nullable(Type.Integer({ minimum: 0, description: 'Extension: keep the k most likely tokens; 0 (default) disables.' }))),
+    n: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 128, description: 'Choices per prompt. Default 1.' }))),
+    stop: Type.Optional(
+      nullable(
+        Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { maxItems: 4 })], {
+          description: 'Up to 4 sequences; generation stops before the first one found.',
+        }),
+      ),
+    ),
+    seed: Type.Optional(
+      nullable(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Same seed, same output; choice j uses seed + j.' })),
+    ),
+    stream: Type.Optional(nullable(Type.Boolean({ description: 'Send server-sent events, ending with `data: [DONE]`.' }))),
+    stream_options: Type.Optional(
+      nullable(
+        Type.Object(
+          { include_usage: Type.Optional(Type.Boolean({ description: 'Send a last chunk with `usage` and the aggregate `speculative`.' })) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    user: Type.Optional(Type.String({ maxLength: 256, description: 'End-user id; logged with the completion.' })),
+    // Accepted so that clients which always send them work; only the neutral value is supported.
+    echo: Type.Optional(nullable(Type.Boolean({ description: 'Not supported: only false.' }))),
+    suffix: Type.Optional(nullable(Type.String({ description: 'Not supported: only null.' }))),
+    logprobs: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 5, description: 'Not supported: only null.' }))),
+    best_of: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 128, description: 'Not supported: only 1 or equal to n.' }))),
+    frequency_penalty: Type.Optional(nullable(Type.Number({ minimum: -2, maximum: 2, description: 'Not supported: only 0.' }))),
+    presence_penalty: Type.Optional(nullable(Type.Number({ minimum: -2, maximum: 2, description: 'Not supported: only 0.' }))),
+    logit_bias: Type.Optional(nullable(Type.Record(Type.String(), Type.Number(), { description: 'Not supported: only {}.' }))),
+    language: Type.Optional(
+      Type.String({
+        pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
+        description: 'Extension: pin the language (e.g. "am") instead of detecting it; routing and metrics use it.',
+      }),
+    ),
+    speculative: Type.Optional(
+      Type.Object(
+        {
+          draft_length: Type.Optional(Type.Integer({ minimum: 0, maximum: 32, description: 'Draft length gamma; 0 decodes without drafting.' })),
+          drafter: Type.Optional(nullable(Type.String({ minLength: 1, description: 'Drafter name in the pack; null decodes without drafting.' }))),
+        },
+        { additionalProperties: false, description: 'Extension: override the routed drafter and/or draft length.' },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: 'CompletionRequest' },
+);
+export type CompletionRequestBody = Static<typeof CompletionRequest>;
+
+export const Speculative = Type.Object(
+  {
+    language: Type.String({ description: "Detected or pinned language; 'unknown' when undetected, 'mixed' in an aggregate over differing prompts." }),
+    language_confidence: Type.Number({ description: "The detector's score in [0, 1] (1 when pinned); the minimum in an aggregate." }),
+    drafter: nullable(Type.String({ description: "Drafter used; null for plain decoding; 'mixed' in an aggregate over differing choices." })),
+    draft_length: nullable(Type.Integer({ description: 'Draft length gamma; null in an aggregate over differing choices.' })),
+    drafts: Type.Integer({ description: 'Verifier steps that checked at least one drafted token.' }),
+    drafted: Type.Integer({ description: 'Drafted tokens proposed.' }),
+    accepted: Type.Integer({ description: 'Drafted tokens accepted.' }),
+    acceptance_rate: nullable(Type.Number({ description: 'accepted / drafted; null when nothing was drafted.' })),
+    mean_accepted_length: nullable(Type.Number({ description: '1 + accepted / drafts (tokens per drafting step); null when no drafts.' })),
+    verifier_steps: Type.Integer({ description: 'Verifier forward passes.' }),
+    draft_ms: Type.Number({ description: 'Milliseconds spent in the drafter.' }),
+    verify_ms: Type.Number({ description: 'Milliseconds spent in the verifier.' }),
+  },
+  { title: 'SpeculativeStats' },
+);
+
+export const Usage = Type.Object(
+  {
+    prompt_tokens: Type.Integer({ description: 'Tokens of the prompts, each prompt counted once.' }),
+    completion_tokens: Type.Integer({ description: 'Tokens generated over all choices.' }),
+    total_tokens: Type.Integer(),
+  },
+  { title: 'Usage' },
+);
+
+const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length')]);
+
+export const CompletionChoice = Type.Object(
+  {
+    text: Type.String(),
+    index: Type.Integer({ description: 'promptIndex * n + j' }),
+    logprobs: Type.Null(),
+    finish_reason: FinishReason,
+    speculative: Speculative,
+  },
+  { title: 'CompletionChoice' },
+);
+
+export const CompletionResponse = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('text_completion'),
+    created: Type.Integer(),
+    model: Type.String(),
+    choices: Type.Array(CompletionChoice),
+    usage: Usage,
+    speculative: Speculative,
+  },
+  {
+    title: 'CompletionResponse',
+    description:
+      'choices[i].speculative: that choice; speculative: the aggregate over all choices (counts summed, ratios recomputed ' +
+      'from the sums; equal to the only choice when there is one).',
+  },
+);
+export type CompletionResponseBody = Static<typeof CompletionResponse>;
+
+export const CompletionChunk = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('text_completion'),
+    created: Type.Integer(),
+    model: Type.String(),
+    choices: Type.Array(
+      Type.Object({
+        text: Type.String(),
+        index: Type.Integer(),
+        logprobs: Type.Null(),
+        finish_reason: nullable(FinishReason),
+        speculative: Type.Optional(Speculative),
+      }),
+      { description: "One choice's text delta; its last chunk has finish_reason and that choice's speculative stats. Empty in the usage chunk." },
+    ),
+    usage: Type.Optional(nullable(Usage)),
+    speculative: Type.Optional(Speculative),
+  },
+  {
+    title: 'CompletionChunk',
+    description:
+      'Each server-sent event is `data: <CompletionChunk>`; the stream ends with `data: [DONE]`. With stream_options.include_usage, ' +
+      'every chunk carries usage: null and a last chunk with no choices carries usage and the aggregate speculative stats.',
+  },
+);
+export type CompletionChunkBody = Static<typeof CompletionChunk>;

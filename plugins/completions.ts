@@ -1,0 +1,155 @@
+// POST /v1/completions: OpenAI's legacy completions API, JSON or server-sent events.
+// The work is CompletionService's (src/completion-service.ts) and the wire format is in
+// completions-format.ts; this file ties a request's connection to an AbortSignal (a client that
+// goes away, stream or not, aborts its generation within one engine step) and writes the reply.
+
+import { PassThrough } from 'node:stream';
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { CompletionService, type CompletionPlan } from '../src/completion-service.js';
+import { AbortedError, FairspecError } from '../src/errors.js';
+import { NO_DRAFTER, type MetricLabels } from '../src/metrics-recorder.js';
+import type { Slot } from '../src/request-queue.js';
+import { CompletionChunk, CompletionRequest, CompletionResponse, type CompletionRequestBody } from './completions-schema.js';
+import { chunks, logFields, responseMeta, toCompletion, toParams, type ResponseMeta } from './completions-format.js';
+import { errorResponses } from './error-schema.js';
+import { toOpenAIError } from './errors.js';
+
+interface Run {
+  service: CompletionService;
+  plan: CompletionPlan;
+  slot: Slot;
+  signal: AbortSignal;
+  arrivedAt: number;
+  /** True once the response closed before it was complete. */
+  clientGone: () => boolean;
+}
+
+const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  let service: CompletionService | undefined;
+  const getService = (): CompletionService => {
+    const { engine, router, config } = fastify;
+    if (engine === null || router === null) throw new FairspecError('FS_NOT_READY', 'The model is not loaded yet.');
+    service ??= new CompletionService(engine, router, fastify.requestQueue, fastify.metrics, config);
+    return service;
+  };
+  // Per request: when it arrived (reply.elapsedTime is 0 without a logger) and its metric labels.
+  const arrivals = new WeakMap<FastifyRequest, number>();
+  const labels = new WeakMap<FastifyRequest, MetricLabels>();
+
+  fastify.post(
+    '/v1/completions',
+    {
+      schema: {
+        tags: ['completions'],
+        summary: 'Create a completion',
+        description:
+          'OpenAI-compatible text completion with lossless speculative decoding. Each prompt is routed by its detected ' +
+          '(or pinned) language to a drafter and draft length; `speculative` reports what was chosen and how it did.',
+        body: CompletionRequest,
+        response: {
+          200: {
+            description: 'A completion (JSON), or with stream: true a stream of CompletionChunk events.',
+            content: { 'application/json': { schema: CompletionResponse }, 'text/event-stream': { schema: CompletionChunk } },
+          },
+          ...errorResponses,
+        },
+      },
+      // Counted when the response closes: after it finished, or when the client left first (499).
+      // Fastify's onResponse runs on 'finish' only, so it would miss the clients that went away.
+      onRequest: async (request, reply) => {
+        const arrivedAt = performance.now();
+        arrivals.set(request, arrivedAt);
+        reply.raw.once('close', () => {
+          const status = reply.raw.writableEnded ? reply.statusCode : 499;
+          const l = labels.get(request) ?? fastify.metrics.labels(null, NO_DRAFTER);
+          fastify.metrics.observeRequest(l, status, (performance.now() - arrivedAt) / 1000);
+        });
+      },
+    },
+    async (request, reply) => {
+      const arrivedAt = arrivals.get(request) ?? performance.now();
+      const service = getService();
+      const plan = service.plan(toParams(request.body));
+      labels.set(request, plan.labels);
+
+      // One signal per request: the client went away (the response closed before it was
+      // complete), or the drain deadline passed (fastify.abortInFlight after SIGTERM).
+      const controller = new AbortController();
+      let clientGone = false;
+      const onShutdown = (): void => controller.abort();
+      fastify.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+      reply.raw.once('close', () => {
+        fastify.shutdownSignal.removeEventListener('abort', onShutdown);
+        if (!reply.raw.writableEnded) {
+          clientGone = true;
+          controller.abort();
+        }
+      });
+      const slot = service.admit(plan, controller.signal);
+      const run: Run = { service, plan, slot, signal: controller.signal, arrivedAt, clientGone: () => clientGone };
+      const meta = responseMeta(fastify.config.modelId);
+      if (request.body.stream === true) return stream(reply, run, meta, request.body);
+
+      const results = await service.run(plan, run.slot, { signal: run.signal, arrivedAt }).catch((err: unknown) => {
+        throw abortReason(err, run);
+      });
+      const body = toCompletion(meta, plan, results);
+      request.log.info(logFields(request.body.user, body), 'completion');
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
+  );
+};
+
+/** An aborted run whose client is still there was stopped by the drain deadline. */
+function abortReason(err: unknown, run: Run): unknown {
+  if (err instanceof AbortedError && !run.clientGone()) {
+    return new FairspecError('FS_SHUTTING_DOWN', 'The server shut down before the completion finished.');
+  }
+  return err;
+}
+
+function stream(reply: FastifyReply, run: Run, meta: ResponseMeta, body: CompletionRequestBody): FastifyReply {
+  const out = new PassThrough();
+  const write = (data: object | '[DONE]'): void => {
+    if (!out.destroyed && !out.writableEnded) out.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+  };
+  const chunk = chunks(meta, body.stream_options?.include_usage === true);
+
+  reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
+  reply.send(out);
+
+  run.service
+    .run(run.plan, run.slot, {
+      signal: run.signal,
+      arrivedAt: run.arrivedAt,
+      onText: (index, text) => write(chunk.text(index, text)),
+      onChoiceEnd: (result) => write(chunk.end(result)),
+    })
+    .then((results) => {
+      const last = chunk.usage(run.plan, results);
+      reply.log.info(logFields(body.user, { usage: last.usage!, speculative: last.speculative! }), 'completion');
+      if (body.stream_options?.include_usage === true) write(last);
+      write('[DONE]');
+      out.end();
+    })
+    .catch((err: unknown) => {
+      if (run.clientGone()) {
+        out.destroy();
+        return;
+      }
+      // The headers are out: the error travels as an event, which OpenAI's clients raise as APIError.
+      const { status, body: error } = toOpenAIError(abortReason(err, run) as Parameters<typeof toOpenAIError>[0]);
+      if (status >= 500 && error.error.code === 'internal_error') reply.log.error({ err }, 'stream failed');
+      write(error);
+      out.end();
+    });
+  return reply;
+}
+
+export default fp(completionsPlugin, {
+  name: 'fairspec-completions',
+  fastify: '5.x',
+  dependencies: ['fairspec-errors', 'fairspec-engine', 'fairspec-metrics'],
+});

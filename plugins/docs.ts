@@ -1,0 +1,32 @@
+// OpenAPI from the routes' own TypeBox schemas (@fastify/swagger) and Swagger UI at /docs.
+// Registered before the route plugins: @fastify/swagger collects routes through onRoute.
+
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+export const openapiInfo = {
+  title: 'fairspec',
+  description:
+    'OpenAI-compatible text completions with lossless speculative decoding, routed per language ' +
+    '(drafter and draft length chosen from the detected language) and measured per language.',
+  version: '1.0.0',
+};
+
+async function docsPlugin(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: openapiInfo,
+      tags: [
+        { name: 'completions', description: 'OpenAI-compatible text completions' },
+        { name: 'models', description: 'Served models' },
+        { name: 'operations', description: 'Health, readiness and metrics' },
+      ],
+    },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn' });
+}
+
+export default fp(docsPlugin, { name: 'fairspec-docs', fastify: '5.x' });

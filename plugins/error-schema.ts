@@ -1,0 +1,28 @@
+// OpenAI's error body, shared by every route's 4xx/5xx responses.
+import { Type, type Static } from '@fastify/type-provider-typebox';
+
+const errorProperties = {
+  error: Type.Object({
+    message: Type.String(),
+    type: Type.String({ description: 'invalid_request_error, rate_limit_error or server_error' }),
+    param: Type.Union([Type.String(), Type.Null()], { description: 'The request field at fault, if any.' }),
+    code: Type.Union([Type.String(), Type.Null()], { description: 'Stable machine-readable code, e.g. model_not_found.' }),
+  }),
+};
+
+const errorResponse = (description: string) => Type.Object(errorProperties, { title: 'ErrorResponse', description });
+
+export const ErrorResponse = errorResponse("An error in OpenAI's shape.");
+
+export type ErrorBody = Static<typeof ErrorResponse>;
+
+/** Response schemas for the errors every JSON route can return. */
+export const errorResponses = {
+  400: errorResponse('Invalid request: malformed JSON or UTF-8, wrong types, out-of-range values, empty or too long prompt.'),
+  404: errorResponse('Unknown model (code model_not_found).'),
+  413: errorResponse('Request body larger than FAIRSPEC_MAX_BODY_BYTES.'),
+  415: errorResponse("Content-Type is not 'application/json'."),
+  429: errorResponse('Queue full (code rate_limit_exceeded); the Retry-After header says when to retry, in seconds.'),
+  500: errorResponse('Unexpected server error.'),
+  503: errorResponse('Draining for shutdown (code server_shutting_down) or model not loaded (code model_not_ready).'),
+} as const;

@@ -1,0 +1,50 @@
+// GET /v1/models and GET /v1/models/:model in OpenAI's list / model shapes. One model is
+// served: the verifier of the loaded pack, under the configured id.
+
+import fp from 'fastify-plugin';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { FairspecError } from '../src/errors.js';
+import { errorResponses } from './error-schema.js';
+
+const Model = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('model'),
+    created: Type.Integer({ description: 'Unix seconds when the server loaded the model.' }),
+    owned_by: Type.String(),
+  },
+  { title: 'Model' },
+);
+
+const ModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Model) }, { title: 'ModelList' });
+
+const modelsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  const created = Math.floor(Date.now() / 1000);
+  const model = () => ({ id: fastify.config.modelId, object: 'model' as const, created, owned_by: 'fairspec' });
+
+  fastify.get(
+    '/v1/models',
+    { schema: { tags: ['models'], summary: 'List models', response: { 200: ModelList } } },
+    async () => ({ object: 'list' as const, data: [model()] }),
+  );
+
+  fastify.get(
+    '/v1/models/:model',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Retrieve a model',
+        params: Type.Object({ model: Type.String() }),
+        response: { 200: Model, 404: errorResponses[404] },
+      },
+    },
+    async (request) => {
+      if (request.params.model !== fastify.config.modelId) {
+        throw new FairspecError('FS_MODEL_NOT_FOUND', `The model '${request.params.model}' does not exist.`, 'model');
+      }
+      return model();
+    },
+  );
+};
+
+export default fp(modelsPlugin, { name: 'fairspec-models', fastify: '5.x', dependencies: ['fairspec-errors'] });

@@ -1,0 +1,248 @@
+// One completion request from validated parameters to results, without HTTP: checks what the
+// schema cannot (model id, server caps, empty prompts, context length counted by the engine's
+// tokenizer), detects and routes each prompt's language, takes a place in the queue, runs the
+// choices one after another and records per-language metrics.
+//
+// Choices: for prompts [p0, p1] and n = 2 the choices are p0#0, p0#1, p1#0, p1#1, i.e.
+// index = promptIndex * n + j, as in OpenAI's API. With a seed, choice j uses seed + j so the
+// n samples differ yet the whole response repeats exactly. Each prompt is routed on its own
+// language; a request holds a single queue slot for all of its choices.
+
+import type { GenerateOptions, GenerateResult } from './engine/types.js';
+import { AbortedError, FairspecError } from './errors.js';
+import type { MetricLabels, MetricsRecorder } from './metrics-recorder.js';
+import type { RequestQueue, Slot } from './request-queue.js';
+import { UNKNOWN } from './routing/language-labels.js';
+import { summarizeChoice, type SpeculativeSummary } from './speculative-summary.js';
+
+/** What the service needs from the engine (src/engine). */
+export interface CompletionEngine {
+  /** Verifier context length in tokens (prompt + completion). */
+  readonly contextLength: number;
+  /** Drafter names in the pack. */
+  readonly drafterNames: readonly string[];
+  countTokens(text: string): number;
+  generate(prompt: string, options: GenerateOptions): Promise<GenerateResult>;
+}
+
+export interface Route {
+  drafter: string | null;
+  draftLength: number;
+}
+
+export interface RouteOverride {
+  drafter?: string | null;
+  draftLength?: number;
+}
+
+/** What the service needs from src/routing. */
+export interface CompletionRouter {
+  detect(text: string): { language: string | null; confidence: number };
+  /** Throws FairspecError (FS_UNKNOWN_DRAFTER, FS_INVALID_PARAM) for a bad request override. */
+  resolve(language: string | null, override?: RouteOverride): Route;
+}
+
+export interface CompletionParams {
+  model: string;
+  prompts: string[];
+  n: number;
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed?: number;
+  stop: string[];
+  /** Pins the language instead of detecting it. */
+  language?: string;
+  speculative?: RouteOverride;
+}
+
+export interface CompletionLimits {
+  modelId: string;
+  maxTokens: number;
+  maxN: number;
+}
+
+export interface PlannedChoice {
+  index: number;
+  prompt: string;
+  promptIndex: number;
+  language: string;
+  languageConfidence: number;
+  route: Route;
+  labels: MetricLabels;
+  promptTokens: number;
+  seed?: number;
+}
+
+export interface CompletionPlan {
+  params: CompletionParams;
+  choices: PlannedChoice[];
+  /** Labels of the request as a whole: its first prompt's. */
+  labels: MetricLabels;
+  promptTokens: number;
+}
+
+export interface ChoiceResult {
+  index: number;
+  text: string;
+  finishReason: 'stop' | 'length';
+  promptTokens: number;
+  completionTokens: number;
+  speculative: SpeculativeSummary;
+}
+
+export interface RunHooks {
+  signal: AbortSignal;
+  /** performance.now() when the request arrived, for time-to-first-token. */
+  arrivedAt: number;
+  onText?: (choiceIndex: number, delta: string) => void;
+  onChoiceEnd?: (choice: ChoiceResult) => void;
+}
+
+
+export class CompletionService {
+  constructor(
+    readonly engine: CompletionEngine,
+    readonly router: CompletionRouter,
+    readonly queue: RequestQueue,
+    readonly metrics: MetricsRecorder,
+    readonly limits: CompletionLimits,
+  ) {}
+
+  /** Synchronous checks and routing; throws FairspecError naming the parameter at fault. */
+  plan(params: CompletionParams): CompletionPlan {
+    if (params.model !== this.limits.modelId) {
+      throw new FairspecError('FS_MODEL_NOT_FOUND', `The model '${params.model}' does not exist.`, 'model');
+    }
+    if (params.n > this.limits.maxN) {
+      throw new FairspecError('FS_INVALID_PARAM', `n must be at most ${this.limits.maxN} on this server, got ${params.n}.`, 'n');
+    }
+    if (params.maxTokens > this.limits.maxTokens) {
+      throw new FairspecError(
+        'FS_INVALID_PARAM',
+        `max_tokens must be at most ${this.limits.maxTokens} on this server, got ${params.maxTokens}.`,
+        'max_tokens',
+      );
+    }
+    if (params.stop.some((s) => !s.isWellFormed())) {
+      throw new FairspecError('FS_INVALID_UTF8', 'A stop sequence contains a lone UTF-16 surrogate, which is not valid Unicode.', 'stop');
+    }
+
+    const choices: PlannedChoice[] = [];
+    let promptTokens = 0;
+    params.prompts.forEach((prompt, promptIndex) => {
+      const param = params.prompts.length > 1 ? `prompt[${promptIndex}]` : 'prompt';
+      if (prompt.length === 0) throw new FairspecError('FS_EMPTY_PROMPT', `The ${param} is empty.`, 'prompt');
+      // JSON escapes can carry lone surrogates ("\ud800") that no UTF-8 byte sequence encodes.
+      if (!prompt.isWellFormed()) {
+        throw new FairspecError('FS_INVALID_UTF8', `The ${param} contains a lone UTF-16 surrogate, which is not valid Unicode.`, 'prompt');
+      }
+      const tokens = this.engine.countTokens(prompt);
+      const ctx = this.engine.contextLength;
+      if (tokens + params.maxTokens > ctx) {
+        throw new FairspecError(
+          'FS_PROMPT_TOO_LONG',
+          `This model's maximum context length is ${ctx} tokens, however you requested ${tokens + params.maxTokens} tokens ` +
+            `(${tokens} in your ${param}; ${params.maxTokens} for the completion). Please reduce your prompt or max_tokens.`,
+          'prompt',
+        );
+      }
+      const detected =
+        params.language !== undefined ? { language: params.language, confidence: 1 } : this.router.detect(prompt);
+      const route = this.router.resolve(detected.language, params.speculative);
+      if (route.drafter !== null && !this.engine.drafterNames.includes(route.drafter)) {
+        // routing.json names a drafter the pack lacks: a pack error, reported as such.
+        throw new Error(`routing chose drafter '${route.drafter}', which the pack does not contain`);
+      }
+      const language = detected.language ?? UNKNOWN;
+      promptTokens += tokens;
+      for (let j = 0; j < params.n; j++) {
+        choices.push({
+          index: promptIndex * params.n + j,
+          prompt,
+          promptIndex,
+          language,
+          languageConfidence: detected.confidence,
+          route,
+          labels: this.metrics.labels(detected.language, route.drafter),
+          promptTokens: tokens,
+          seed: params.seed === undefined ? undefined : params.seed + j,
+        });
+      }
+    });
+    return { params, choices, labels: choices[0]!.labels, promptTokens };
+  }
+
+  /** Takes a queue place or throws FS_QUEUE_FULL / FS_SHUTTING_DOWN (synchronously). */
+  admit(plan: CompletionPlan, signal: AbortSignal): Slot {
+    const slot = this.queue.reserve(signal);
+    if (slot.queued) {
+      this.metrics.queued(plan.labels, 1);
+      slot.ready.then(
+        () => this.metrics.queued(plan.labels, -1),
+        () => this.metrics.queued(plan.labels, -1),
+      );
+    }
+    return slot;
+  }
+
+  /** Runs every choice in order once the slot is granted; always releases the slot. */
+  async run(plan: CompletionPlan, slot: Slot, hooks: RunHooks): Promise<ChoiceResult[]> {
+    try {
+      await slot.ready;
+      this.metrics.running(plan.labels, 1);
+      try {
+        const results: ChoiceResult[] = [];
+        for (const choice of plan.choices) {
+          if (hooks.signal.aborted) throw new AbortedError();
+          const result = await this.#generate(plan, choice, hooks, results.length === 0);
+          results.push(result);
+          hooks.onChoiceEnd?.(result);
+        }
+        return results;
+      } finally {
+        this.metrics.running(plan.labels, -1);
+      }
+    } finally {
+      slot.release();
+    }
+  }
+
+  async #generate(plan: CompletionPlan, choice: PlannedChoice, hooks: RunHooks, first: boolean): Promise<ChoiceResult> {
+    const p = plan.params;
+    const startedAt = performance.now();
+    let sawText = false;
+    const result = await this.engine.generate(choice.prompt, {
+      temperature: p.temperature,
+      topP: p.topP,
+      topK: p.topK,
+      seed: choice.seed,
+      maxTokens: p.maxTokens,
+      stop: p.stop,
+      drafter: choice.route.drafter,
+      draftLength: choice.route.draftLength,
+      signal: hooks.signal,
+      onText: (delta) => {
+        sawText = true;
+        hooks.onText?.(choice.index, delta);
+      },
+    });
+    this.metrics.observeGeneration(choice.labels, result);
+    if (first && result.completionTokens > 0) {
+      const queued = (startedAt - hooks.arrivedAt) / 1000;
+      this.metrics.observeFirstToken(choice.labels, queued + result.firstTokenMs / 1000);
+    }
+    if (result.finishReason === 'abort') throw new AbortedError();
+    // An engine that does not stream still yields the full text for streaming clients.
+    if (!sawText && result.text.length > 0) hooks.onText?.(choice.index, result.text);
+    return {
+      index: choice.index,
+      text: result.text,
+      finishReason: result.finishReason,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+      speculative: summarizeChoice({ language: choice.language, languageConfidence: choice.languageConfidence, stats: result.stats }),
+    };
+  }
+}

@@ -1,0 +1,186 @@
+// Server configuration: environment variables with defaults, checked once at boot.
+// Every rejected value is reported with the variable name, the field and the bad value,
+// so a typo in a deployment fails loudly instead of serving with a silent default.
+
+export interface RoutingOverride {
+  drafter?: string | null;
+  draftLength?: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Model pack directory: verifier/, drafter-* /, routing.json. */
+  packDir: string;
+  /** The single model id served by /v1/models and accepted in `model`. */
+  modelId: string;
+  /** Generations running at the same time. */
+  concurrency: number;
+  /** Requests allowed to wait for a slot; one more answers 429. */
+  maxQueue: number;
+  bodyLimit: number;
+  /** Upper bound for `max_tokens`. */
+  maxTokens: number;
+  /** Upper bound for `n`. */
+  maxN: number;
+  /** Languages kept as their own metric label; the rest are 'other'. Empty: the pack's routing.json languages. */
+  metricLanguages: string[];
+  /** Per-language routing overrides layered over routing.json. */
+  routingOverrides: Record<string, RoutingOverride>;
+  /** onnxruntime intra-op threads per session; 0 keeps the engine's default (2). */
+  ortThreads: number;
+  /** After SIGTERM, in-flight work still running after this long is aborted. */
+  drainTimeoutMs: number;
+  logLevel: string;
+}
+
+export const defaultConfig: Readonly<Config> = Object.freeze({
+  port: 8000,
+  host: '127.0.0.1',
+  packDir: 'models/default',
+  modelId: 'fairspec-default',
+  concurrency: 1,
+  maxQueue: 16,
+  bodyLimit: 1024 * 1024,
+  maxTokens: 512,
+  maxN: 8,
+  metricLanguages: [],
+  routingOverrides: {},
+  ortThreads: 0,
+  drainTimeoutMs: 30_000,
+  logLevel: 'info',
+});
+
+/** Field name -> environment variable, also used in error messages. */
+export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
+  port: 'PORT',
+  host: 'HOST',
+  packDir: 'FAIRSPEC_PACK',
+  modelId: 'FAIRSPEC_MODEL_ID',
+  concurrency: 'FAIRSPEC_CONCURRENCY',
+  maxQueue: 'FAIRSPEC_MAX_QUEUE',
+  bodyLimit: 'FAIRSPEC_MAX_BODY_BYTES',
+  maxTokens: 'FAIRSPEC_MAX_TOKENS',
+  maxN: 'FAIRSPEC_MAX_N',
+  metricLanguages: 'FAIRSPEC_METRIC_LANGUAGES',
+  routingOverrides: 'FAIRSPEC_ROUTING_OVERRIDES',
+  ortThreads: 'FAIRSPEC_ORT_THREADS',
+  drainTimeoutMs: 'FAIRSPEC_DRAIN_TIMEOUT_MS',
+  logLevel: 'LOG_LEVEL',
+});
+
+export class ConfigError extends Error {
+  readonly code = 'FS_INVALID_CONFIG';
+  constructor(
+    readonly field: keyof Config,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`invalid config ${field} (${configEnv[field]}=${JSON.stringify(value)}): ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LANGUAGE_LABEL = /^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$/;
+
+function integer(field: keyof Config, raw: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(field, raw, `must be an integer in [${min}, ${max}]`);
+  }
+  return n;
+}
+
+function nonEmptyString(field: keyof Config, raw: unknown): string {
+  if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(field, raw, 'must be a non-empty string');
+  return raw.trim();
+}
+
+function languageList(raw: unknown): string[] {
+  const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw;
+  if (!Array.isArray(list)) throw new ConfigError('metricLanguages', raw, 'must be a comma-separated list of language codes');
+  for (const lang of list) {
+    if (typeof lang !== 'string' || !LANGUAGE_LABEL.test(lang) || lang === 'other' || lang === 'unknown') {
+      throw new ConfigError('metricLanguages', raw, `${JSON.stringify(lang)} is not a language code (e.g. en, pt-BR)`);
+    }
+  }
+  return [...new Set(list as string[])];
+}
+
+function routingOverrides(raw: unknown): Record<string, RoutingOverride> {
+  let parsed = raw;
+  if (typeof raw === 'string') {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new ConfigError('routingOverrides', raw, 'must be JSON, e.g. {"am":{"drafter":"drafter-scdf","draft_length":2}}');
+    }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('routingOverrides', raw, 'must be an object keyed by language');
+  }
+  const out: Record<string, RoutingOverride> = {};
+  for (const [lang, value] of Object.entries(parsed)) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new ConfigError('routingOverrides', raw, `override for ${JSON.stringify(lang)} must be an object`);
+    }
+    const v = value as Record<string, unknown>;
+    const override: RoutingOverride = {};
+    for (const key of Object.keys(v)) {
+      if (!['drafter', 'draft_length', 'draftLength'].includes(key)) {
+        throw new ConfigError('routingOverrides', raw, `unknown key ${JSON.stringify(key)} for ${JSON.stringify(lang)} (drafter, draft_length)`);
+      }
+    }
+    if ('drafter' in v) {
+      if (v.drafter !== null && (typeof v.drafter !== 'string' || v.drafter === '')) {
+        throw new ConfigError('routingOverrides', raw, `drafter for ${JSON.stringify(lang)} must be a drafter name or null`);
+      }
+      override.drafter = v.drafter as string | null;
+    }
+    const dl = v.draft_length ?? v.draftLength;
+    if (dl !== undefined) {
+      if (typeof dl !== 'number' || !Number.isInteger(dl) || dl < 0 || dl > 32) {
+        throw new ConfigError('routingOverrides', raw, `draft_length for ${JSON.stringify(lang)} must be an integer in [0, 32]`);
+      }
+      override.draftLength = dl;
+    }
+    out[lang] = override;
+  }
+  return out;
+}
+
+/**
+ * Builds a Config from explicit values (tests, embedding) layered over environment
+ * variables layered over defaults, and validates every field.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Partial<Config> = {}): Config {
+  const pick = (field: keyof Config): unknown => {
+    if (explicit[field] !== undefined) return explicit[field];
+    const raw = env[configEnv[field]];
+    return raw === undefined || raw === '' ? defaultConfig[field] : raw;
+  };
+
+  const host = nonEmptyString('host', pick('host'));
+  const logLevel = nonEmptyString('logLevel', pick('logLevel'));
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', logLevel, `must be one of ${LOG_LEVELS.join(', ')}`);
+  const modelId = nonEmptyString('modelId', pick('modelId'));
+  if (!/^[\w.:-]+$/.test(modelId)) throw new ConfigError('modelId', modelId, 'may only contain letters, digits and _ . : -');
+
+  return {
+    port: integer('port', pick('port'), 0, 65535),
+    host,
+    packDir: nonEmptyString('packDir', pick('packDir')),
+    modelId,
+    concurrency: integer('concurrency', pick('concurrency'), 1, 64),
+    maxQueue: integer('maxQueue', pick('maxQueue'), 0, 100_000),
+    bodyLimit: integer('bodyLimit', pick('bodyLimit'), 1024, 64 * 1024 * 1024),
+    maxTokens: integer('maxTokens', pick('maxTokens'), 1, 1_000_000),
+    maxN: integer('maxN', pick('maxN'), 1, 128),
+    metricLanguages: languageList(pick('metricLanguages')),
+    routingOverrides: routingOverrides(pick('routingOverrides')),
+    ortThreads: integer('ortThreads', pick('ortThreads'), 0, 256),
+    drainTimeoutMs: integer('drainTimeoutMs', pick('drainTimeoutMs'), 0, 3_600_000),
+    logLevel,
+  };
+}

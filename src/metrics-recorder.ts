@@ -1,0 +1,181 @@
+// Per-language Prometheus metrics for speculative decoding, on a registry of its own.
+//
+// Counter names follow vLLM's spec-decode metrics (vllm/v1/spec_decode/metrics.py) with a
+// `fairspec_` prefix. Every series carries `language` and `drafter`; both are bounded:
+// languages go through the configured label set (anything else is 'other', no detection is
+// 'unknown') and drafters are the pack's drafter names plus 'none'.
+//
+// Ratios are left to Prometheus (rate of a ratio is wrong, ratio of rates is right):
+//   acceptance rate        = rate(fairspec_spec_decode_num_accepted_tokens_total[5m])
+//                          / rate(fairspec_spec_decode_num_draft_tokens_total[5m])
+//   mean acceptance length = 1 + rate(fairspec_spec_decode_num_accepted_tokens_total[5m])
+//                              / rate(fairspec_spec_decode_num_drafts_total[5m])
+//   acceptance at pos i    = rate(fairspec_spec_decode_num_accepted_tokens_per_pos_total{position="i"}[5m])
+//                          / rate(fairspec_spec_decode_num_drafts_total[5m])
+//   mean alpha (exact)     = rate(fairspec_spec_decode_alpha_sum_total[5m])
+//                          / rate(fairspec_spec_decode_num_draft_tokens_total[5m])
+//   mean K = -sum p log q  = rate(fairspec_spec_decode_cross_entropy_sum_total[5m])
+//                          / rate(fairspec_spec_decode_num_draft_tokens_total[5m])
+//   unfairness U = Var_L(K_L): stdvar(mean K by language), e.g.
+//     stdvar(sum by (language) (rate(fairspec_spec_decode_cross_entropy_sum_total[1h]))
+//          / sum by (language) (rate(fairspec_spec_decode_num_draft_tokens_total[1h])))
+//   output tokens / s      = sum by (language) (rate(fairspec_generation_tokens_total[1m]))
+//   p95 TTFT by language   = histogram_quantile(0.95, sum by (le, language)
+//                              (rate(fairspec_time_to_first_token_seconds_bucket[5m])))
+
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GenerateResult } from './engine/types.js';
+
+export interface MetricLabels {
+  language: string;
+  drafter: string;
+}
+
+export interface MetricsRecorderOptions {
+  /** Maps any detected/pinned language to a bounded label value. */
+  languageLabel: (language: string | null | undefined) => string;
+  /** Drafter names in the pack; anything else is refused as a label. */
+  drafters: readonly string[];
+  /** Also export prom-client's default process metrics (off in unit tests of the class). */
+  defaultMetrics?: boolean;
+}
+
+export const NO_DRAFTER = 'none';
+
+type L = 'language' | 'drafter';
+
+export class MetricsRecorder {
+  readonly registry = new Registry();
+  readonly #languageLabel: MetricsRecorderOptions['languageLabel'];
+  readonly #drafters: Set<string>;
+
+  readonly #drafts: Counter<L>;
+  readonly #draftTokens: Counter<L>;
+  readonly #acceptedTokens: Counter<L>;
+  readonly #acceptedPerPos: Counter<L | 'position'>;
+  readonly #alphaSum: Counter<L>;
+  readonly #crossEntropySum: Counter<L>;
+  readonly #generationTokens: Counter<L>;
+  readonly #promptTokens: Counter<L>;
+  readonly #requests: Counter<L | 'status'>;
+  readonly #requestDuration: Histogram<L>;
+  readonly #ttft: Histogram<L>;
+  readonly #tpot: Histogram<L>;
+  readonly #queueLength: Gauge<L>;
+  readonly #running: Gauge<L>;
+
+  constructor(options: MetricsRecorderOptions) {
+    this.#languageLabel = options.languageLabel;
+    this.#drafters = new Set(options.drafters);
+    const registers = [this.registry];
+    const counter = <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
+      new Counter<T>({ name, help, labelNames, registers });
+    const labels = ['language', 'drafter'] as const;
+
+    this.#drafts = counter('fairspec_spec_decode_num_drafts_total', 'Verifier steps that checked at least one drafted token.', labels);
+    this.#draftTokens = counter('fairspec_spec_decode_num_draft_tokens_total', 'Drafted tokens proposed to the verifier.', labels);
+    this.#acceptedTokens = counter('fairspec_spec_decode_num_accepted_tokens_total', 'Drafted tokens accepted by the verifier.', labels);
+    this.#acceptedPerPos = counter(
+      'fairspec_spec_decode_num_accepted_tokens_per_pos_total',
+      'Drafts whose token at draft position `position` (0-based) was accepted.',
+      ['language', 'drafter', 'position'] as const,
+    );
+    this.#alphaSum = counter('fairspec_spec_decode_alpha_sum_total', 'Sum over drafted positions of exact alpha(s) = sum_x min(p(x|s), q(x|s)).', labels);
+    this.#crossEntropySum = counter(
+      'fairspec_spec_decode_cross_entropy_sum_total',
+      'Sum over drafted positions of -sum_x p(x|s) log q(x|s), in nats.',
+      labels,
+    );
+    this.#generationTokens = counter('fairspec_generation_tokens_total', 'Completion tokens generated.', labels);
+    this.#promptTokens = counter('fairspec_prompt_tokens_total', 'Prompt tokens processed (once per generated choice).', labels);
+    this.#requests = counter('fairspec_requests_total', 'Completion requests by HTTP status (499: client went away).', [
+      'language',
+      'drafter',
+      'status',
+    ] as const);
+    this.#requestDuration = new Histogram({
+      name: 'fairspec_request_duration_seconds',
+      help: 'Completion request duration from arrival to the last byte, queueing included.',
+      labelNames: labels,
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160],
+      registers,
+    });
+    this.#ttft = new Histogram({
+      name: 'fairspec_time_to_first_token_seconds',
+      help: 'Time from arrival (queueing included) to the first generated token of the response.',
+      labelNames: labels,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40],
+      registers,
+    });
+    this.#tpot = new Histogram({
+      name: 'fairspec_time_per_output_token_seconds',
+      help: 'Mean time per output token after the first, per choice.',
+      labelNames: labels,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.#queueLength = new Gauge({
+      name: 'fairspec_queue_length',
+      help: 'Requests waiting for a generation slot.',
+      labelNames: labels,
+      registers,
+    });
+    this.#running = new Gauge({
+      name: 'fairspec_requests_running',
+      help: 'Requests holding a generation slot.',
+      labelNames: labels,
+      registers,
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Bounded label values for a (language, drafter) pair. */
+  labels(language: string | null | undefined, drafter: string | null | undefined): MetricLabels {
+    const d = drafter ?? NO_DRAFTER;
+    return { language: this.#languageLabel(language), drafter: this.#drafters.has(d) ? d : NO_DRAFTER };
+  }
+
+  /** One finished (or aborted) generation: token counts, spec-decode counters, time per token. */
+  observeGeneration(labels: MetricLabels, result: GenerateResult): void {
+    const s = result.stats;
+    this.#promptTokens.inc(labels, result.promptTokens);
+    this.#generationTokens.inc(labels, result.completionTokens);
+    this.#drafts.inc(labels, s.drafts);
+    this.#draftTokens.inc(labels, s.draftedTokens);
+    this.#acceptedTokens.inc(labels, s.acceptedTokens);
+    this.#alphaSum.inc(labels, s.alphaSum);
+    this.#crossEntropySum.inc(labels, s.crossEntropySum);
+    s.acceptedPerPosition.forEach((count, position) => {
+      this.#acceptedPerPos.inc({ ...labels, position: String(position) }, count);
+    });
+    if (result.completionTokens > 1) {
+      this.#tpot.observe(labels, (result.totalMs - result.firstTokenMs) / 1000 / (result.completionTokens - 1));
+    }
+  }
+
+  /** Arrival (queueing included) to the first generated token of a request's first choice. */
+  observeFirstToken(labels: MetricLabels, seconds: number): void {
+    this.#ttft.observe(labels, seconds);
+  }
+
+  observeRequest(labels: MetricLabels, status: number, durationSeconds: number): void {
+    this.#requests.inc({ ...labels, status: String(status) });
+    this.#requestDuration.observe(labels, durationSeconds);
+  }
+
+  queued(labels: MetricLabels, delta: 1 | -1): void {
+    this.#queueLength.inc(labels, delta);
+  }
+
+  running(labels: MetricLabels, delta: 1 | -1): void {
+    this.#running.inc(labels, delta);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,65 @@
+// Entry point: validate the configuration, load the pack, listen. SIGTERM/SIGINT stop new
+// work and drain what is running; past FAIRSPEC_DRAIN_TIMEOUT_MS in-flight generations are
+// aborted; a second signal exits at once.
+
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`fairspec: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const app = await buildApp(config);
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info({ signal, running: app.requestQueue.running, queued: app.requestQueue.waiting }, 'draining');
+    const deadline = setTimeout(() => {
+      app.log.warn('drain deadline passed: aborting in-flight generations');
+      app.abortInFlight();
+      setTimeout(() => process.exit(1), 5000).unref();
+    }, config.drainTimeoutMs);
+    deadline.unref();
+    app.close().then(
+      () => {
+        clearTimeout(deadline);
+        app.log.info('drained; bye');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        app.log.error({ err }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('FS_')) {
+    // A missing or broken pack or routing.json is an operator error: say what and where, no stack.
+    process.stderr.write(
+      `fairspec: cannot load the model pack (${code}): ${(err as Error).message}\n` +
+        'fairspec: FAIRSPEC_PACK must name a pack folder (verifier/, drafter-*/, routing.json)\n',
+    );
+  } else {
+    process.stderr.write(`fairspec: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+import t from 'tap';
+import type { GenerateResult } from '../src/engine/types.js';
+import { MetricsRecorder } from '../src/metrics-recorder.js';
+import { LanguageLabels } from '../src/routing/language-labels.js';
+
+const labels = new LanguageLabels(['en', 'am']);
+const recorder = () => new MetricsRecorder({ languageLabel: (l) => labels.label(l), drafters: ['scdf', 'baseline'], defaultMetrics: false });
+
+const result: GenerateResult = {
+  text: 'abc',
+  tokenIds: [1, 2, 3, 4, 5],
+  finishReason: 'length',
+  promptTokens: 7,
+  completionTokens: 5,
+  firstTokenMs: 10,
+  totalMs: 50,
+  stats: {
+    drafter: 'scdf',
+    draftLength: 3,
+    drafts: 2,
+    draftedTokens: 6,
+    acceptedTokens: 3,
+    acceptedPerPosition: [2, 1, 0],
+    alphaSum: 4.5,
+    crossEntropySum: 2.25,
+    verifierSteps: 2,
+    draftMs: 1,
+    verifyMs: 2,
+  },
+};
+
+t.test('labels are bounded: configured languages, other, unknown; pack drafters, none', async (t) => {
+  const r = recorder();
+  t.same(r.labels('am', 'scdf'), { language: 'am', drafter: 'scdf' });
+  t.same(r.labels('xx', 'baseline'), { language: 'other', drafter: 'baseline' });
+  t.same(r.labels(null, null), { language: 'unknown', drafter: 'none' });
+  t.same(r.labels('en', 'not-in-pack'), { language: 'en', drafter: 'none' });
+});
+
+t.test('one generation: exact exposition lines', async (t) => {
+  const r = recorder();
+  const l = r.labels('am', 'scdf');
+  r.observeGeneration(l, result);
+  r.observeFirstToken(l, 0.012);
+  r.observeRequest(l, 200, 0.06);
+  const text = await r.metrics();
+  const lines = text.split('\n');
+  for (const expected of [
+    'fairspec_spec_decode_num_drafts_total{language="am",drafter="scdf"} 2',
+    'fairspec_spec_decode_num_draft_tokens_total{language="am",drafter="scdf"} 6',
+    'fairspec_spec_decode_num_accepted_tokens_total{language="am",drafter="scdf"} 3',
+    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",position="0"} 2',
+    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",position="1"} 1',
+    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",position="2"} 0',
+    'fairspec_spec_decode_alpha_sum_total{language="am",drafter="scdf"} 4.5',
+    'fairspec_spec_decode_cross_entropy_sum_total{language="am",drafter="scdf"} 2.25',
+    'fairspec_generation_tokens_total{language="am",drafter="scdf"} 5',
+    'fairspec_prompt_tokens_total{language="am",drafter="scdf"} 7',
+    'fairspec_requests_total{language="am",drafter="scdf",status="200"} 1',
+    'fairspec_request_duration_seconds_count{language="am",drafter="scdf"} 1',
+    'fairspec_time_to_first_token_seconds_bucket{le="0.025",language="am",drafter="scdf"} 1',
+    'fairspec_time_to_first_token_seconds_bucket{le="0.01",language="am",drafter="scdf"} 0',
+    // (50 - 10) ms over 4 tokens after the first
+    'fairspec_time_per_output_token_seconds_sum{language="am",drafter="scdf"} 0.01',
+  ]) {
+    t.ok(lines.includes(expected), expected);
+  }
+  t.notMatch(text, /^process_/m, 'no process metrics when disabled');
+});
+
+t.test('queue and running gauges move both ways', async (t) => {
+  const r = recorder();
+  const l = r.labels('en', 'baseline');
+  r.queued(l, 1);
+  r.queued(l, 1);
+  r.queued(l, -1);
+  r.running(l, 1);
+  const text = await r.metrics();
+  t.match(text, /^fairspec_queue_length\{language="en",drafter="baseline"\} 1$/m);
+  t.match(text, /^fairspec_requests_running\{language="en",drafter="baseline"\} 1$/m);
+});
+
+t.test('process metrics by default, on the recorder\'s own registry', async (t) => {
+  const a = new MetricsRecorder({ languageLabel: (l) => labels.label(l), drafters: [] });
+  const b = new MetricsRecorder({ languageLabel: (l) => labels.label(l), drafters: [] });
+  t.match(await a.metrics(), /^process_cpu_user_seconds_total /m);
+  t.not(a.registry, b.registry);
+  t.match(a.contentType, /^text\/plain/);
+});

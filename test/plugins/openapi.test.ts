@@ -1,0 +1,42 @@
+// openapi/openapi.json is generated from the route schemas (npm run openapi); this fails when
+// the checked-in file is stale, and checks the spec with a real OpenAPI parser.
+
+import { readFile } from 'node:fs/promises';
+import t from 'tap';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { generateSpec, SPEC_PATH } from '../../openapi/generate.js';
+import { buildTestApp } from '../helpers/build-app.js';
+
+const generated = await generateSpec();
+
+t.test('the checked-in openapi/openapi.json is up to date (run npm run openapi)', async (t) => {
+  const checkedIn = await readFile(SPEC_PATH, 'utf8');
+  t.equal(checkedIn, generated);
+});
+
+t.test('the spec is valid OpenAPI 3.1 and documents the API', async (t) => {
+  const spec = (await SwaggerParser.validate(JSON.parse(generated))) as any;
+  t.equal(spec.openapi, '3.1.0');
+  t.same(Object.keys(spec.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/completions', '/v1/models', '/v1/models/{model}']);
+  const post = spec.paths['/v1/completions'].post;
+  t.same(Object.keys(post.responses['200'].content).sort(), ['application/json', 'text/event-stream']);
+  for (const status of ['400', '404', '413', '415', '429', '500', '503']) t.ok(post.responses[status], `documents ${status}`);
+  const props = post.requestBody.content['application/json'].schema.properties;
+  for (const field of ['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'top_k', 'n', 'stop', 'seed', 'stream', 'stream_options', 'user', 'language', 'speculative']) {
+    t.ok(props[field], `request field ${field}`);
+  }
+});
+
+t.test('the spec does not depend on the loaded pack or the configuration', async (t) => {
+  const app = await buildTestApp(t, { maxN: 2, maxTokens: 10 });
+  t.equal(`${JSON.stringify(app.swagger(), null, 2)}\n`, generated);
+});
+
+t.test('Swagger UI is served at /docs', async (t) => {
+  const app = await buildTestApp(t, {}, { loadModels: false });
+  const res = await app.inject({ method: 'GET', url: '/docs/' });
+  t.equal(res.statusCode, 200);
+  t.match(res.body, /swagger/i);
+  const json = await app.inject({ method: 'GET', url: '/docs/json' });
+  t.equal(json.json().openapi, '3.1.0');
+});

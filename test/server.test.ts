@@ -1,0 +1,65 @@
+// src/server.ts as a process: a boot error names the missing pack; SIGTERM drains a streaming
+// request to its end, then the process exits 0.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { request } from 'undici';
+import { testPack } from './helpers/build-app.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', FAIRSPEC_ORT_THREADS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output };
+}
+
+async function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = await once(child, 'exit');
+  return code as number | null;
+}
+
+t.test('a missing pack stops the boot with the path', async (t) => {
+  const { child, output } = start({ FAIRSPEC_PACK: '/nonexistent/pack' });
+  t.equal(await exitCode(child), 1);
+  t.match(output(), /cannot load the model pack \(FS_MODEL_LOAD\).*\/nonexistent\/pack/);
+});
+
+t.test('SIGTERM drains the in-flight stream, then exits 0', async (t) => {
+  const { child, output } = start({ FAIRSPEC_PACK: testPack(), FAIRSPEC_MODEL_ID: 'm' });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let base: string | undefined;
+  for (let i = 0; i < 600 && base === undefined; i++) {
+    base = output().match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    if (base === undefined) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (base === undefined) throw new Error(`server did not start:\n${output()}`);
+
+  const res = await request(`${base}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'm', prompt: 'Hi', max_tokens: 60, temperature: 0, stream: true }),
+  });
+  t.equal(res.statusCode, 200);
+  let text = '';
+  for await (const chunk of res.body) {
+    if (text === '') child.kill('SIGTERM');
+    text += chunk;
+  }
+  t.match(text, /"finish_reason":"length"/, 'the stream ran to the end');
+  t.match(text, /data: \[DONE\]\n\n$/);
+  t.equal(await exitCode(child), 0);
+  t.match(output(), /"msg":"draining"/);
+  t.match(output(), /"msg":"drained; bye"/);
+});
