@@ -44,6 +44,26 @@ def run(cmd: list[str], log_name: str, work: str) -> None:
     print(f"-- {log_name} took {time.time() - t0:.0f}s", flush=True)
 
 
+def run_parallel(jobs: list[tuple[list[str], str]], work: str) -> None:
+    """Runs stages side by side (one CPU core each by default), failing if any fails."""
+    import threading
+    errors: list[BaseException] = []
+
+    def target(cmd, name):
+        try:
+            run(cmd, name, work)
+        except BaseException as exc:  # SystemExit from run() carries the message
+            errors.append(exc)
+
+    threads = [threading.Thread(target=target, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(str(errors[0]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
@@ -69,11 +89,18 @@ def main():
     if wanted("corpus", os.path.join(corpus, "udhr.json")):
         run([py, "build_corpus.py", "--out", corpus, *prof["corpus"]], "corpus", work)
     eval_langs = ",".join(sorted(__import__("json").load(open(os.path.join(corpus, EVAL_LANGS_FROM)))))
+    # The drafter's next-byte warm-up needs no verifier: it runs beside the verifier's training.
+    pretrain = [py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--phase", "next_byte",
+                "--out", f"{ckpt}/drafter-warmup", *dev, *prof["drafter"], *prof["drafter_warmup"]]
+    jobs = []
     if wanted("verifier", os.path.join(ckpt, "verifier", "pytorch_model.bin")):
-        run([py, "-m", "fairspec_train.train_verifier", "--corpus", corpus, "--out", f"{ckpt}/verifier", *dev, *prof["verifier"]], "verifier", work)
+        jobs.append(([py, "-m", "fairspec_train.train_verifier", "--corpus", corpus, "--out", f"{ckpt}/verifier", *dev, *prof["verifier"]], "verifier"))
+    if wanted("drafter", os.path.join(ckpt, "drafter-warmup", "pytorch_model.bin")):
+        jobs.append((pretrain, "drafter-warmup"))
+    run_parallel(jobs, work)
     if wanted("drafter", os.path.join(ckpt, "drafter-baseline", "pytorch_model.bin")):
-        run([py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
-             "--out", f"{ckpt}/drafter-baseline", *dev, *prof["drafter"]], "drafter", work)
+        run([py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier", "--phase", "distill",
+             "--init", f"{ckpt}/drafter-warmup", "--out", f"{ckpt}/drafter-baseline", *dev, *prof["drafter"]], "drafter", work)
     if wanted("finetune", os.path.join(ckpt, "drafter-cont", "pytorch_model.bin")):
         run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
              "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--eval-langs", eval_langs, "--pool-cache", f"{work}/teacher-pool.pt", *dev, *prof["finetune"]], "finetune", work)

@@ -1,5 +1,9 @@
 """Stage 3: the baseline drafter, as common practice trains one: next-byte warm-up, then
-online distillation (forward KL to the verifier's distribution) on the natural mix."""
+online distillation (forward KL to the verifier's distribution) on the natural mix.
+
+The next-byte warm-up needs no verifier, so the pipeline runs it (`--phase next_byte`)
+beside the verifier's training on the other CPU core, and the distillation
+(`--phase distill --init <warm-up checkpoint>`) once the verifier exists."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +11,7 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from .common import (Budget, autocast, device_description, load_checkpoint, log, make_optimizer,
+from .common import (Budget, autocast, device_description, load_card, load_checkpoint, log, make_optimizer,
                      pick_device, save_checkpoint, set_lr)
 from .data import Corpus, NaturalMix
 from .losses import cross_entropy_to_teacher
@@ -17,7 +21,10 @@ from .model import GPT, GPTConfig
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--corpus", required=True)
-    ap.add_argument("--verifier", required=True)
+    ap.add_argument("--verifier", help="verifier checkpoint (needed for --phase distill)")
+    ap.add_argument("--init", help="start from this drafter checkpoint instead of random weights")
+    ap.add_argument("--phase", choices=["next_byte", "distill", "both"], default="both")
+    ap.add_argument("--ctx", type=int, default=512, help="context when no verifier is given")
     ap.add_argument("--out", required=True)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=4)
@@ -35,16 +42,23 @@ def main(argv=None):
 
     torch.manual_seed(args.seed)
     device = pick_device(args.device)
-    verifier = load_checkpoint(args.verifier, device).eval()
-    ctx = verifier.cfg.n_positions
+    if args.phase != "next_byte" and not args.verifier:
+        raise SystemExit("--verifier is required for distillation")
+    verifier = load_checkpoint(args.verifier, device).eval() if args.phase != "next_byte" else None
+    ctx = verifier.cfg.n_positions if verifier else args.ctx
     corpus = Corpus(args.corpus, "train")
-    mix = NaturalMix(corpus, ctx + 1, args.seed)
-    drafter = GPT(GPTConfig(args.layers, args.heads, args.dim, ctx)).to(device)
+    mix = NaturalMix(corpus, ctx + 1, args.seed + (1 if args.init else 0))
+    drafter = load_checkpoint(args.init, device) if args.init else GPT(GPTConfig(args.layers, args.heads, args.dim, ctx)).to(device)
+    if drafter.cfg.n_positions != ctx:
+        raise SystemExit(f"--init drafter context {drafter.cfg.n_positions} != verifier context {ctx}")
     opt = make_optimizer(drafter, args.lr)
-    log("drafter", f"{drafter.num_params() / 1e6:.2f}M params, verifier {verifier.num_params() / 1e6:.2f}M")
+    log("drafter", f"{drafter.num_params() / 1e6:.2f}M params, phase {args.phase}")
 
-    seen = {"next_byte": 0, "distill": 0}
-    for phase, minutes in (("next_byte", args.warmup_minutes), ("distill", args.minutes)):
+    base = load_card(args.init) if args.init else {}
+    seen = dict(base.get("bytes_seen", {"next_byte": 0, "distill": 0}))
+    phases = [p for p in ("next_byte", "distill") if args.phase in (p, "both")]
+    for phase in phases:
+        minutes = args.warmup_minutes if phase == "next_byte" else args.minutes
         budget = Budget(minutes, args.max_steps, 20)
         ema = None
         while not budget.done():
@@ -69,7 +83,8 @@ def main(argv=None):
                 log("drafter", f"{phase} step {budget.step} loss {ema:.3f} nats "
                     f"{seen[phase] / budget.elapsed():.0f} B/s")
     card = {"stage": "drafter-baseline", "device": device_description(device), "bytes_seen": seen,
-            "hyperparameters": vars(args), "params": drafter.num_params(), "init": "random"}
+            "hyperparameters": vars(args), "params": drafter.num_params(),
+            "init": args.init or "random", "base_card": base or None}
     save_checkpoint(drafter, args.out, card)
     log("drafter", f"saved {args.out}")
 
