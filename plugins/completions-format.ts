@@ -44,10 +44,14 @@ export function toParams(body: CompletionRequestBody): CompletionParams {
     seed: body.seed ?? undefined,
     stop: body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop,
     language: body.language,
-    speculative: spec && {
-      ...('drafter' in spec ? { drafter: spec.drafter ?? null } : {}),
-      ...(spec.draft_length !== undefined ? { draftLength: spec.draft_length } : {}),
-    },
+    // `speculative: {}` overrides nothing: the request is routed (and may join an experiment) as without it.
+    speculative:
+      spec && Object.keys(spec).length > 0
+        ? {
+            ...('drafter' in spec ? { drafter: spec.drafter ?? null } : {}),
+            ...(spec.draft_length !== undefined ? { draftLength: spec.draft_length } : {}),
+          }
+        : undefined,
   };
 }
 
@@ -94,7 +98,7 @@ export function chunks(meta: ResponseMeta, includeUsage: boolean) {
   };
 }
 
-/** One log line per completion: what routing chose and how it went (and the client's `user`). */
+/** One log line per completion: what routing chose and how it went (the client's `user`, the experiment arm). */
 export function logFields(user: string | undefined, body: Pick<CompletionResponseBody, 'usage' | 'speculative'>) {
   const s = body.speculative;
   return {
@@ -103,6 +107,8 @@ export function logFields(user: string | undefined, body: Pick<CompletionRespons
     drafter: s.drafter,
     draftLength: s.draft_length,
     acceptanceRate: s.acceptance_rate,
+    experiment: s.experiment,
+    arm: s.arm,
     promptTokens: body.usage.prompt_tokens,
     completionTokens: body.usage.completion_tokens,
   };

@@ -37,7 +37,12 @@ export const CompletionRequest = Type.Object(
         ),
       ),
     ),
-    user: Type.Optional(Type.String({ maxLength: 256, description: 'End-user id; logged with the completion.' })),
+    user: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description: 'End-user id; logged with the completion, and the key of experiment assignment (else the x-fairspec-user header).',
+      }),
+    ),
     // Accepted so that clients which always send them work; only the neutral value is supported.
     echo: Type.Optional(nullable(Type.Boolean({ description: 'Not supported: only false.' }))),
     suffix: Type.Optional(nullable(Type.String({ description: 'Not supported: only null.' }))),
@@ -58,13 +63,22 @@ export const CompletionRequest = Type.Object(
           draft_length: Type.Optional(Type.Integer({ minimum: 0, maximum: 32, description: 'Draft length gamma; 0 decodes without drafting.' })),
           drafter: Type.Optional(nullable(Type.String({ minLength: 1, description: 'Drafter name in the pack; null decodes without drafting.' }))),
         },
-        { additionalProperties: false, description: 'Extension: override the routed drafter and/or draft length.' },
+        {
+          additionalProperties: false,
+          description: 'Extension: override the routed drafter and/or draft length. A request that overrides is not assigned to an experiment.',
+        },
       ),
     ),
   },
   { additionalProperties: false, title: 'CompletionRequest' },
 );
 export type CompletionRequestBody = Static<typeof CompletionRequest>;
+
+export const CompletionHeaders = Type.Object({
+  'x-fairspec-user': Type.Optional(
+    Type.String({ description: 'Extension: the key of A/B experiment assignment when the body has no `user`; else the request id is.' }),
+  ),
+});
 
 export const Speculative = Type.Object(
   {
@@ -80,6 +94,8 @@ export const Speculative = Type.Object(
     verifier_steps: Type.Integer({ description: 'Verifier forward passes.' }),
     draft_ms: Type.Number({ description: 'Milliseconds spent in the drafter.' }),
     verify_ms: Type.Number({ description: 'Milliseconds spent in the verifier.' }),
+    experiment: Type.Optional(Type.String({ description: 'The A/B experiment the request was assigned to; absent outside experiments.' })),
+    arm: Type.Optional(Type.String({ description: "The experiment arm: it chose the drafter and/or the routing policy's mode." })),
   },
   { title: 'SpeculativeStats' },
 );

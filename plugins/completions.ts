@@ -7,11 +7,12 @@ import { PassThrough } from 'node:stream';
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CompletionService, type CompletionPlan } from '../src/completion-service.js';
+import { CompletionService, type CompletionPlan, type GenerationObserver } from '../src/completion-service.js';
 import { AbortedError, FairspecError } from '../src/errors.js';
+import { userKey } from '../src/experiments/assignment.js';
 import { NO_DRAFTER, type MetricLabels } from '../src/metrics-recorder.js';
 import type { Slot } from '../src/request-queue.js';
-import { CompletionChunk, CompletionRequest, CompletionResponse, type CompletionRequestBody } from './completions-schema.js';
+import { CompletionChunk, CompletionHeaders, CompletionRequest, CompletionResponse, type CompletionRequestBody } from './completions-schema.js';
 import { chunks, logFields, responseMeta, toCompletion, toParams, type ResponseMeta } from './completions-format.js';
 import { errorResponses } from './error-schema.js';
 import { toOpenAIError } from './errors.js';
@@ -28,10 +29,17 @@ interface Run {
 
 const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   let service: CompletionService | undefined;
+  // Completed generations feed the live fairness window and, when assigned, their experiment arm.
+  const observers: GenerationObserver[] = [
+    (choice, result) => fastify.fairness.record(choice.labels.language, result),
+    (choice, result) => {
+      if (choice.assignment) fastify.experiments.record(choice.assignment.experimentId, choice.assignment.arm.name, choice.labels.language, result);
+    },
+  ];
   const getService = (): CompletionService => {
     const { engine, router, config } = fastify;
     if (engine === null || router === null) throw new FairspecError('FS_NOT_READY', 'The model is not loaded yet.');
-    service ??= new CompletionService(engine, router, fastify.requestQueue, fastify.metrics, config);
+    service ??= new CompletionService(engine, router, fastify.requestQueue, fastify.metrics, config, observers);
     return service;
   };
   // Per request: when it arrived (reply.elapsedTime is 0 without a logger) and its metric labels.
@@ -48,6 +56,7 @@ const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
           'OpenAI-compatible text completion with lossless speculative decoding. Each prompt is routed by its detected ' +
           '(or pinned) language to a drafter and draft length; `speculative` reports what was chosen and how it did.',
         body: CompletionRequest,
+        headers: CompletionHeaders,
         response: {
           200: {
             description: 'A completion (JSON), or with stream: true a stream of CompletionChunk events.',
@@ -71,7 +80,14 @@ const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const arrivedAt = arrivals.get(request) ?? performance.now();
       const service = getService();
-      const plan = service.plan(toParams(request.body));
+      const params = toParams(request.body);
+      // A request that chose its own route measures that route, not an arm: it joins no experiment.
+      if (params.speculative === undefined) {
+        const { key } = userKey({ user: request.body.user, header: request.headers['x-fairspec-user'], requestId: request.id });
+        const assignment = fastify.experiments.assign(key);
+        if (assignment) params.assignment = assignment;
+      }
+      const plan = service.plan(params);
       labels.set(request, plan.labels);
 
       // One signal per request: the client went away (the response closed before it was
@@ -151,5 +167,5 @@ function stream(reply: FastifyReply, run: Run, meta: ResponseMeta, body: Complet
 export default fp(completionsPlugin, {
   name: 'fairspec-completions',
   fastify: '5.x',
-  dependencies: ['fairspec-errors', 'fairspec-engine', 'fairspec-metrics'],
+  dependencies: ['fairspec-errors', 'fairspec-engine', 'fairspec-metrics', 'fairspec-routing', 'fairspec-fairness', 'fairspec-experiments'],
 });

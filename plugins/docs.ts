@@ -22,8 +22,13 @@ async function docsPlugin(fastify: FastifyInstance): Promise<void> {
       tags: [
         { name: 'completions', description: 'OpenAI-compatible text completions' },
         { name: 'models', description: 'Served models' },
+        { name: 'routing', description: 'Per-language routing policy' },
+        { name: 'experiments', description: 'A/B experiments of drafting setups (admin: bearer token)' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
+      components: {
+        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'FAIRSPEC_ADMIN_TOKEN' } },
+      },
     },
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn' });

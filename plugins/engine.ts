@@ -1,5 +1,6 @@
-// The engine capability: the model pack loaded once at boot (src/engine), the language router
-// (src/routing), and the bounded admission queue in front of them (src/request-queue.ts).
+// The engine capability: the model pack loaded once at boot (src/engine), its routing table
+// (routing.json, src/routing), and the bounded admission queue in front of them
+// (src/request-queue.ts). The routing policy over the table is plugins/routing.ts.
 // With `load: false` nothing is loaded (used to generate the OpenAPI spec without a pack):
 // readiness then reports 'loading' and completions answer 503.
 
@@ -8,15 +9,14 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { loadEngine, type Engine } from '../src/engine/index.js';
 import { RequestQueue } from '../src/request-queue.js';
-import type { CompletionRouter } from '../src/completion-service.js';
-import { detectLanguage } from '../src/routing/language-detector.js';
 import { LanguageLabels } from '../src/routing/language-labels.js';
 import { MAX_DRAFT_LENGTH, RoutingTable } from '../src/routing/routing-table.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     engine: Engine | null;
-    router: CompletionRouter | null;
+    /** routing.json with the configured overrides; null when no pack is loaded. */
+    routingTable: RoutingTable | null;
     requestQueue: RequestQueue;
     /** Bounds a language to a metric label value (configured set, 'other', 'unknown'). */
     languageLabel: (language: string | null | undefined) => string;
@@ -33,7 +33,7 @@ async function enginePlugin(fastify: FastifyInstance, options: EnginePluginOptio
   fastify.decorate('requestQueue', queue);
 
   let engine: Engine | null = null;
-  let router: CompletionRouter | null = null;
+  let table: RoutingTable | null = null;
   let routedLanguages: string[] = [];
   if (options.load) {
     const started = performance.now();
@@ -42,8 +42,7 @@ async function enginePlugin(fastify: FastifyInstance, options: EnginePluginOptio
       ...(config.ortThreads > 0 ? { intraOpNumThreads: config.ortThreads } : {}),
     });
     try {
-      const table = await loadRoutingTable(config.packDir, engine.drafterNames, config.routingOverrides);
-      router = { detect: detectLanguage, resolve: (language, override) => table.resolve(language, override) };
+      table = await loadRoutingTable(config.packDir, engine.drafterNames, config.routingOverrides);
       routedLanguages = table.languages;
     } catch (err) {
       await engine.close();
@@ -54,7 +53,7 @@ async function enginePlugin(fastify: FastifyInstance, options: EnginePluginOptio
     fastify.log.info({ pack: config.packDir, drafters, languages: routedLanguages, contextLength, ms }, 'model pack loaded');
   }
   fastify.decorate('engine', engine);
-  fastify.decorate('router', router);
+  fastify.decorate('routingTable', table);
   // Metric label values: the configured languages, else those routing.json routes; then 'other'/'unknown'.
   const labels = new LanguageLabels(config.metricLanguages.length > 0 ? config.metricLanguages : routedLanguages);
   fastify.decorate('languageLabel', (language: string | null | undefined) => labels.label(language));

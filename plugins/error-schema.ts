@@ -10,7 +10,7 @@ const errorProperties = {
   }),
 };
 
-const errorResponse = (description: string) => Type.Object(errorProperties, { title: 'ErrorResponse', description });
+export const errorResponse = (description: string) => Type.Object(errorProperties, { title: 'ErrorResponse', description });
 
 export const ErrorResponse = errorResponse("An error in OpenAI's shape.");
 

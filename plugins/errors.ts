@@ -17,7 +17,7 @@ interface Mapped {
 
 const INVALID = 'invalid_request_error';
 
-/** FS_* domain codes (src/errors.ts and the engine/routing modules) -> HTTP. */
+/** FS_* domain codes (src/errors.ts, src/experiments/errors.ts, the engine/routing modules) -> HTTP. */
 const DOMAIN: Record<string, Mapped> = {
   FS_MODEL_NOT_FOUND: { status: 404, type: INVALID, code: 'model_not_found' },
   FS_EMPTY_PROMPT: { status: 400, type: INVALID, code: 'empty_prompt', param: 'prompt' },
@@ -30,6 +30,13 @@ const DOMAIN: Record<string, Mapped> = {
   FS_SHUTTING_DOWN: { status: 503, type: 'server_error', code: 'server_shutting_down' },
   FS_ENGINE_CLOSED: { status: 503, type: 'server_error', code: 'server_shutting_down' },
   FS_NOT_READY: { status: 503, type: 'server_error', code: 'model_not_ready' },
+  FS_UNAUTHORIZED: { status: 401, type: INVALID, code: 'invalid_api_key' },
+  FS_ADMIN_DISABLED: { status: 403, type: INVALID, code: 'admin_api_disabled' },
+  FS_INVALID_EXPERIMENT: { status: 400, type: INVALID, code: 'invalid_experiment' },
+  FS_EXPERIMENT_NOT_FOUND: { status: 404, type: INVALID, code: 'experiment_not_found', param: 'id' },
+  FS_EXPERIMENT_EXISTS: { status: 409, type: INVALID, code: 'experiment_exists', param: 'id' },
+  FS_EXPERIMENT_CONFLICT: { status: 409, type: INVALID, code: 'experiment_conflict', param: 'enabled' },
+  FS_TOO_MANY_EXPERIMENTS: { status: 409, type: INVALID, code: 'too_many_experiments' },
   // The client went away; nobody reads this, but logs and metrics say 499 (nginx's "client closed request").
   FS_ABORTED: { status: 499, type: INVALID, code: 'client_closed_request' },
 };

@@ -3,16 +3,25 @@
 // tokenizer), detects and routes each prompt's language, takes a place in the queue, runs the
 // choices one after another and records per-language metrics.
 //
+// Routing (src/routing/route-planner.ts): the request's `speculative` override, else the
+// experiment arm the request was assigned to, else the routing policy. Each finished generation
+// goes back to the policy (every one, aborted included: its stats are evidence) and to the
+// observers (completed ones only: the fairness window and the experiment registry compare speeds,
+// which a generation cut short by a client that left would bias).
+//
 // Choices: for prompts [p0, p1] and n = 2 the choices are p0#0, p0#1, p1#0, p1#1, i.e.
 // index = promptIndex * n + j, as in OpenAI's API. With a seed, choice j uses seed + j so the
 // n samples differ yet the whole response repeats exactly. Each prompt is routed on its own
 // language; a request holds a single queue slot for all of its choices.
 
-import type { GenerateOptions, GenerateResult } from './engine/types.js';
+import type { GenerateOptions, GenerateResult, SpeculativeStats } from './engine/types.js';
 import { AbortedError, FairspecError } from './errors.js';
+import type { Assignment } from './experiments/experiment-store.js';
 import type { MetricLabels, MetricsRecorder } from './metrics-recorder.js';
 import type { RequestQueue, Slot } from './request-queue.js';
 import { UNKNOWN } from './routing/language-labels.js';
+import type { PlannedRoute, RouteRequest } from './routing/route-planner.js';
+import type { RouteOverride } from './routing/routing-table.js';
 import { summarizeChoice, type SpeculativeSummary } from './speculative-summary.js';
 
 /** What the service needs from the engine (src/engine). */
@@ -25,21 +34,13 @@ export interface CompletionEngine {
   generate(prompt: string, options: GenerateOptions): Promise<GenerateResult>;
 }
 
-export interface Route {
-  drafter: string | null;
-  draftLength: number;
-}
-
-export interface RouteOverride {
-  drafter?: string | null;
-  draftLength?: number;
-}
-
 /** What the service needs from src/routing. */
 export interface CompletionRouter {
   detect(text: string): { language: string | null; confidence: number };
   /** Throws FairspecError (FS_UNKNOWN_DRAFTER, FS_INVALID_PARAM) for a bad request override. */
-  resolve(language: string | null, override?: RouteOverride): Route;
+  route(language: string | null, request: RouteRequest): PlannedRoute;
+  /** A finished generation in `language` (null: undetected), with what ran. */
+  observe(language: string | null, stats: SpeculativeStats): void;
 }
 
 export interface CompletionParams {
@@ -55,6 +56,8 @@ export interface CompletionParams {
   /** Pins the language instead of detecting it. */
   language?: string;
   speculative?: RouteOverride;
+  /** The experiment arm the request was assigned to (never together with `speculative`). */
+  assignment?: Assignment;
 }
 
 export interface CompletionLimits {
@@ -68,8 +71,11 @@ export interface PlannedChoice {
   prompt: string;
   promptIndex: number;
   language: string;
+  /** The detected or pinned language; null when undetected. */
+  detected: string | null;
   languageConfidence: number;
-  route: Route;
+  route: PlannedRoute;
+  assignment?: Assignment;
   labels: MetricLabels;
   promptTokens: number;
   seed?: number;
@@ -100,6 +106,8 @@ export interface RunHooks {
   onChoiceEnd?: (choice: ChoiceResult) => void;
 }
 
+/** Told about every generation that ran to its end (stop or length). */
+export type GenerationObserver = (choice: PlannedChoice, result: GenerateResult) => void;
 
 export class CompletionService {
   constructor(
@@ -108,6 +116,7 @@ export class CompletionService {
     readonly queue: RequestQueue,
     readonly metrics: MetricsRecorder,
     readonly limits: CompletionLimits,
+    readonly observers: readonly GenerationObserver[] = [],
   ) {}
 
   /** Synchronous checks and routing; throws FairspecError naming the parameter at fault. */
@@ -150,7 +159,11 @@ export class CompletionService {
       }
       const detected =
         params.language !== undefined ? { language: params.language, confidence: 1 } : this.router.detect(prompt);
-      const route = this.router.resolve(detected.language, params.speculative);
+      const arm = params.assignment?.arm;
+      const route = this.router.route(detected.language, {
+        ...(params.speculative !== undefined && { override: params.speculative }),
+        ...(arm !== undefined && { arm }),
+      });
       if (route.drafter !== null && !this.engine.drafterNames.includes(route.drafter)) {
         // routing.json names a drafter the pack lacks: a pack error, reported as such.
         throw new Error(`routing chose drafter '${route.drafter}', which the pack does not contain`);
@@ -163,9 +176,11 @@ export class CompletionService {
           prompt,
           promptIndex,
           language,
+          detected: detected.language,
           languageConfidence: detected.confidence,
           route,
-          labels: this.metrics.labels(detected.language, route.drafter),
+          ...(params.assignment && { assignment: params.assignment }),
+          labels: this.metrics.labels(detected.language, route.drafter, arm?.name),
           promptTokens: tokens,
           seed: params.seed === undefined ? undefined : params.seed + j,
         });
@@ -229,6 +244,8 @@ export class CompletionService {
       },
     });
     this.metrics.observeGeneration(choice.labels, result);
+    this.router.observe(choice.detected, result.stats);
+    if (result.finishReason !== 'abort') for (const observe of this.observers) observe(choice, result);
     if (first && result.completionTokens > 0) {
       const queued = (startedAt - hooks.arrivedAt) / 1000;
       this.metrics.observeFirstToken(choice.labels, queued + result.firstTokenMs / 1000);
@@ -242,7 +259,12 @@ export class CompletionService {
       finishReason: result.finishReason,
       promptTokens: result.promptTokens,
       completionTokens: result.completionTokens,
-      speculative: summarizeChoice({ language: choice.language, languageConfidence: choice.languageConfidence, stats: result.stats }),
+      speculative: summarizeChoice({
+        language: choice.language,
+        languageConfidence: choice.languageConfidence,
+        stats: result.stats,
+        ...(choice.assignment && { assignment: { experiment: choice.assignment.experimentId, arm: choice.assignment.arm.name } }),
+      }),
     };
   }
 }

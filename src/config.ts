@@ -1,6 +1,13 @@
 // Server configuration: environment variables with defaults, checked once at boot.
 // Every rejected value is reported with the variable name, the field and the bad value,
 // so a typo in a deployment fails loudly instead of serving with a silent default.
+// (The admin token is the exception: its value is never echoed.)
+
+import { readFileSync } from 'node:fs';
+import { isExperimentError } from './experiments/errors.js';
+import { ExperimentStore } from './experiments/experiment-store.js';
+import type { Experiment } from './experiments/experiment.js';
+import type { RoutingMode } from './routing/adaptive-policy.js';
 
 export interface RoutingOverride {
   drafter?: string | null;
@@ -32,6 +39,15 @@ export interface Config {
   /** After SIGTERM, in-flight work still running after this long is aborted. */
   drainTimeoutMs: number;
   logLevel: string;
+  /**
+   * 'adaptive' (default): per language the drafter and draft length with the best expected
+   * speed-up under live estimates, starting from routing.json; 'static': routing.json as is.
+   */
+  routingMode: RoutingMode;
+  /** A/B experiments present at boot (validated; drafters are checked once the pack is loaded). */
+  experiments: Experiment[];
+  /** Bearer token of the admin API (/v1/experiments); null disables that API. */
+  adminToken: string | null;
 }
 
 export const defaultConfig: Readonly<Config> = Object.freeze({
@@ -49,6 +65,9 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   ortThreads: 0,
   drainTimeoutMs: 30_000,
   logLevel: 'info',
+  routingMode: 'adaptive',
+  experiments: [],
+  adminToken: null,
 });
 
 /** Field name -> environment variable, also used in error messages. */
@@ -67,6 +86,9 @@ export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
   ortThreads: 'FAIRSPEC_ORT_THREADS',
   drainTimeoutMs: 'FAIRSPEC_DRAIN_TIMEOUT_MS',
   logLevel: 'LOG_LEVEL',
+  routingMode: 'FAIRSPEC_ROUTING_MODE',
+  experiments: 'FAIRSPEC_EXPERIMENTS',
+  adminToken: 'FAIRSPEC_ADMIN_TOKEN',
 });
 
 export class ConfigError extends Error {
@@ -150,6 +172,48 @@ function routingOverrides(raw: unknown): Record<string, RoutingOverride> {
   return out;
 }
 
+function routingMode(raw: unknown): RoutingMode {
+  if (raw !== 'static' && raw !== 'adaptive') throw new ConfigError('routingMode', raw, "must be 'static' or 'adaptive'");
+  return raw;
+}
+
+/** A JSON array of experiment definitions, or the path of a file holding one. */
+function experiments(raw: unknown): Experiment[] {
+  let list = raw;
+  if (typeof raw === 'string') {
+    let text = raw.trim();
+    if (!text.startsWith('[')) {
+      try {
+        text = readFileSync(text, 'utf8');
+      } catch (err) {
+        throw new ConfigError('experiments', raw, `is neither a JSON array nor a readable file (${(err as Error).message})`);
+      }
+    }
+    try {
+      list = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError('experiments', raw, `must be a JSON array of experiments, or a file holding one (${(err as Error).message})`);
+    }
+  }
+  try {
+    // The registry's own checks (each definition, unique ids, one enabled, the cap), without drafters.
+    return new ExperimentStore().load(list);
+  } catch (err) {
+    if (!isExperimentError(err)) throw err;
+    const issue = err.issues[0];
+    throw new ConfigError('experiments', issue ? issue.value : raw, err.message);
+  }
+}
+
+function adminToken(raw: unknown): string | null {
+  if (raw === null) return null;
+  // The value is a secret: errors describe it without showing it.
+  if (typeof raw !== 'string' || !/^[\x21-\x7e]{16,}$/.test(raw)) {
+    throw new ConfigError('adminToken', '<hidden>', 'must be at least 16 printable ASCII characters without spaces');
+  }
+  return raw;
+}
+
 /**
  * Builds a Config from explicit values (tests, embedding) layered over environment
  * variables layered over defaults, and validates every field.
@@ -182,5 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Parti
     ortThreads: integer('ortThreads', pick('ortThreads'), 0, 256),
     drainTimeoutMs: integer('drainTimeoutMs', pick('drainTimeoutMs'), 0, 3_600_000),
     logLevel,
+    routingMode: routingMode(pick('routingMode')),
+    experiments: experiments(pick('experiments')),
+    adminToken: adminToken(pick('adminToken')),
   };
 }

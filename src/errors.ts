@@ -11,7 +11,9 @@ export type FairspecErrorCode =
   | 'FS_INVALID_UTF8'
   | 'FS_QUEUE_FULL'
   | 'FS_SHUTTING_DOWN'
-  | 'FS_NOT_READY';
+  | 'FS_NOT_READY'
+  | 'FS_UNAUTHORIZED'
+  | 'FS_ADMIN_DISABLED';
 
 export class FairspecError extends Error {
   constructor(

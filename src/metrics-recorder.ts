@@ -1,9 +1,11 @@
 // Per-language Prometheus metrics for speculative decoding, on a registry of its own.
 //
 // Counter names follow vLLM's spec-decode metrics (vllm/v1/spec_decode/metrics.py) with a
-// `fairspec_` prefix. Every series carries `language` and `drafter`; both are bounded:
+// `fairspec_` prefix. Every series carries `language`, `drafter` and `arm`; all are bounded:
 // languages go through the configured label set (anything else is 'other', no detection is
-// 'unknown') and drafters are the pack's drafter names plus 'none'.
+// 'unknown'), drafters are the pack's drafter names plus 'none', and arms are experiment arm
+// names, 'none' outside experiments, the first `maxArms` names seen kept and later ones folded
+// into 'other' (experiments come and go through the admin API; series never leave prom-client).
 //
 // Ratios are left to Prometheus (rate of a ratio is wrong, ratio of rates is right):
 //   acceptance rate        = rate(fairspec_spec_decode_num_accepted_tokens_total[5m])
@@ -29,6 +31,7 @@ import type { GenerateResult } from './engine/types.js';
 export interface MetricLabels {
   language: string;
   drafter: string;
+  arm: string;
 }
 
 export interface MetricsRecorderOptions {
@@ -36,18 +39,26 @@ export interface MetricsRecorderOptions {
   languageLabel: (language: string | null | undefined) => string;
   /** Drafter names in the pack; anything else is refused as a label. */
   drafters: readonly string[];
+  /** Distinct arm names kept as label values since boot; default 32. */
+  maxArms?: number;
   /** Also export prom-client's default process metrics (off in unit tests of the class). */
   defaultMetrics?: boolean;
 }
 
 export const NO_DRAFTER = 'none';
+/** The arm label outside experiments. */
+export const NO_ARM = 'none';
+/** The arm label of arms past the cap. */
+export const OTHER_ARM = 'other';
 
-type L = 'language' | 'drafter';
+type L = 'language' | 'drafter' | 'arm';
 
 export class MetricsRecorder {
   readonly registry = new Registry();
   readonly #languageLabel: MetricsRecorderOptions['languageLabel'];
   readonly #drafters: Set<string>;
+  readonly #arms = new Set<string>();
+  readonly #maxArms: number;
 
   readonly #drafts: Counter<L>;
   readonly #draftTokens: Counter<L>;
@@ -67,10 +78,11 @@ export class MetricsRecorder {
   constructor(options: MetricsRecorderOptions) {
     this.#languageLabel = options.languageLabel;
     this.#drafters = new Set(options.drafters);
+    this.#maxArms = options.maxArms ?? 32;
     const registers = [this.registry];
     const counter = <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
       new Counter<T>({ name, help, labelNames, registers });
-    const labels = ['language', 'drafter'] as const;
+    const labels = ['language', 'drafter', 'arm'] as const;
 
     this.#drafts = counter('fairspec_spec_decode_num_drafts_total', 'Verifier steps that checked at least one drafted token.', labels);
     this.#draftTokens = counter('fairspec_spec_decode_num_draft_tokens_total', 'Drafted tokens proposed to the verifier.', labels);
@@ -78,7 +90,7 @@ export class MetricsRecorder {
     this.#acceptedPerPos = counter(
       'fairspec_spec_decode_num_accepted_tokens_per_pos_total',
       'Drafts whose token at draft position `position` (0-based) was accepted.',
-      ['language', 'drafter', 'position'] as const,
+      ['language', 'drafter', 'arm', 'position'] as const,
     );
     this.#alphaSum = counter('fairspec_spec_decode_alpha_sum_total', 'Sum over drafted positions of exact alpha(s) = sum_x min(p(x|s), q(x|s)).', labels);
     this.#crossEntropySum = counter(
@@ -91,6 +103,7 @@ export class MetricsRecorder {
     this.#requests = counter('fairspec_requests_total', 'Completion requests by HTTP status (499: client went away).', [
       'language',
       'drafter',
+      'arm',
       'status',
     ] as const);
     this.#requestDuration = new Histogram({
@@ -129,10 +142,18 @@ export class MetricsRecorder {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Bounded label values for a (language, drafter) pair. */
-  labels(language: string | null | undefined, drafter: string | null | undefined): MetricLabels {
+  /** Bounded label values for a (language, drafter, experiment arm) triple. */
+  labels(language: string | null | undefined, drafter: string | null | undefined, arm?: string | null): MetricLabels {
     const d = drafter ?? NO_DRAFTER;
-    return { language: this.#languageLabel(language), drafter: this.#drafters.has(d) ? d : NO_DRAFTER };
+    return { language: this.#languageLabel(language), drafter: this.#drafters.has(d) ? d : NO_DRAFTER, arm: this.#arm(arm) };
+  }
+
+  #arm(arm: string | null | undefined): string {
+    if (arm === null || arm === undefined || arm === NO_ARM) return NO_ARM;
+    if (this.#arms.has(arm)) return arm;
+    if (this.#arms.size >= this.#maxArms) return OTHER_ARM;
+    this.#arms.add(arm);
+    return arm;
   }
 
   /** One finished (or aborted) generation: token counts, spec-decode counters, time per token. */

@@ -52,6 +52,11 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const code = (err as { code?: unknown }).code;
+  if (err instanceof ConfigError) {
+    // A setting that only the loaded pack can check (an experiment arm's drafter).
+    process.stderr.write(`fairspec: ${err.message}\n`);
+    process.exit(2);
+  }
   if (typeof code === 'string' && code.startsWith('FS_')) {
     // A missing or broken pack or routing.json is an operator error: say what and where, no stack.
     process.stderr.write(

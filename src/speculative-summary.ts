@@ -7,6 +7,7 @@
 //                          that checked a draft, bonus token included; null when no drafts)
 // The aggregate over several choices sums the counts and recomputes both ratios from the sums;
 // language/drafter/draft_length are the shared value, or 'mixed' / null when choices differ.
+// experiment/arm are present only on requests assigned to an experiment arm (one per request).
 
 import type { SpeculativeStats } from './engine/types.js';
 
@@ -23,12 +24,16 @@ export interface SpeculativeSummary {
   verifier_steps: number;
   draft_ms: number;
   verify_ms: number;
+  experiment?: string;
+  arm?: string;
 }
 
 export interface RoutedStats {
   language: string;
   languageConfidence: number;
   stats: SpeculativeStats;
+  /** The experiment and arm the request was assigned to, if any. */
+  assignment?: { experiment: string; arm: string };
 }
 
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
@@ -40,7 +45,7 @@ function ratios(drafts: number, drafted: number, accepted: number) {
   };
 }
 
-export function summarizeChoice({ language, languageConfidence, stats }: RoutedStats): SpeculativeSummary {
+export function summarizeChoice({ language, languageConfidence, stats, assignment }: RoutedStats): SpeculativeSummary {
   return {
     language,
     language_confidence: round(languageConfidence),
@@ -53,6 +58,7 @@ export function summarizeChoice({ language, languageConfidence, stats }: RoutedS
     verifier_steps: stats.verifierSteps,
     draft_ms: round(stats.draftMs, 3),
     verify_ms: round(stats.verifyMs, 3),
+    ...(assignment && { experiment: assignment.experiment, arm: assignment.arm }),
   };
 }
 
@@ -79,5 +85,7 @@ export function summarizeRequest(choices: readonly SpeculativeSummary[]): Specul
     verifier_steps: sum((c) => c.verifier_steps),
     draft_ms: round(sum((c) => c.draft_ms), 3),
     verify_ms: round(sum((c) => c.verify_ms), 3),
+    ...(choices[0]!.experiment !== undefined && { experiment: choices[0]!.experiment }),
+    ...(choices[0]!.arm !== undefined && { arm: choices[0]!.arm }),
   };
 }

@@ -1,5 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { ConfigError, defaultConfig, loadConfig } from '../src/config.js';
+
+const EXPERIMENT = { id: 'drafters', arms: [{ name: 'plain', drafter: null, weight: 1 }, { name: 'scdf', drafter: 'scdf', weight: 1 }] };
+const TOKEN = 'an-admin-token-of-24-chars';
 
 t.test('defaults', async (t) => {
   const config = loadConfig({});
@@ -7,6 +11,9 @@ t.test('defaults', async (t) => {
   t.equal(config.port, 8000);
   t.equal(config.packDir, 'models/default');
   t.equal(config.concurrency, 1);
+  t.equal(config.routingMode, 'adaptive', 'adaptive routing by default');
+  t.same(config.experiments, []);
+  t.equal(config.adminToken, null, 'no token: the admin API is disabled');
 });
 
 t.test('environment variables', async (t) => {
@@ -25,6 +32,9 @@ t.test('environment variables', async (t) => {
     FAIRSPEC_ORT_THREADS: '1',
     FAIRSPEC_DRAIN_TIMEOUT_MS: '500',
     LOG_LEVEL: 'warn',
+    FAIRSPEC_ROUTING_MODE: 'static',
+    FAIRSPEC_EXPERIMENTS: JSON.stringify([EXPERIMENT]),
+    FAIRSPEC_ADMIN_TOKEN: TOKEN,
   });
   t.same(config, {
     port: 9000,
@@ -41,7 +51,32 @@ t.test('environment variables', async (t) => {
     ortThreads: 1,
     drainTimeoutMs: 500,
     logLevel: 'warn',
+    routingMode: 'static',
+    experiments: [{ id: 'drafters', salt: 'drafters', arms: EXPERIMENT.arms, enabled: true }],
+    adminToken: TOKEN,
   });
+});
+
+t.test('FAIRSPEC_EXPERIMENTS may name a file holding the JSON array', async (t) => {
+  const path = `${t.testdir({})}/experiments.json`;
+  writeFileSync(path, JSON.stringify([EXPERIMENT]));
+  t.same(loadConfig({ FAIRSPEC_EXPERIMENTS: path }).experiments.map((e) => e.id), ['drafters']);
+  t.throws(() => loadConfig({ FAIRSPEC_EXPERIMENTS: `${path}.missing` }), /experiments .*neither a JSON array nor a readable file/);
+  writeFileSync(path, '[{"id": ');
+  t.throws(() => loadConfig({ FAIRSPEC_EXPERIMENTS: path }), /experiments .*must be a JSON array of experiments/);
+});
+
+t.test('a bad admin token is refused without echoing it', async (t) => {
+  for (const token of ['short', 'has a space in the middle!!', 'tab\there-0123456789']) {
+    try {
+      loadConfig({ FAIRSPEC_ADMIN_TOKEN: token });
+      t.fail('accepted');
+    } catch (err) {
+      t.type(err, ConfigError);
+      t.match((err as Error).message, /adminToken \(FAIRSPEC_ADMIN_TOKEN="<hidden>"\): must be at least 16 printable ASCII/);
+      t.notMatch((err as Error).message, token);
+    }
+  }
 });
 
 t.test('explicit values win over the environment', async (t) => {
@@ -67,6 +102,13 @@ t.test('bad values are refused, naming the field, the variable and the value', a
     [{ FAIRSPEC_MODEL_ID: 'a b' }, /modelId/],
     [{ LOG_LEVEL: 'loud' }, /logLevel \(LOG_LEVEL="loud"\): must be one of/],
     [{ HOST: '   ' }, /host/],
+    [{ FAIRSPEC_ROUTING_MODE: 'smart' }, /routingMode \(FAIRSPEC_ROUTING_MODE="smart"\): must be 'static' or 'adaptive'/],
+    [{ FAIRSPEC_EXPERIMENTS: '[{"id": "x"' }, /experiments .*must be a JSON array/],
+    [{ FAIRSPEC_EXPERIMENTS: '{"id": "x"}' }, /experiments .*readable file/],
+    [{ FAIRSPEC_EXPERIMENTS: '[{"id": "x", "arms": [{"name": "a", "weight": -1}, {"name": "b", "weight": 1}]}]' }, /experiments \(FAIRSPEC_EXPERIMENTS=-1\): .*experiments\[0\]\.arms\[0\]\.weight/],
+    [{ FAIRSPEC_EXPERIMENTS: JSON.stringify([EXPERIMENT, EXPERIMENT]) }, /experiments .*experiments\[1\]\.id: experiment "drafters" already exists/],
+    [{ FAIRSPEC_EXPERIMENTS: JSON.stringify([EXPERIMENT, { ...EXPERIMENT, id: 'b' }]) }, /experiments .*"drafters" is enabled/],
+    [{ FAIRSPEC_EXPERIMENTS: JSON.stringify([{ ...EXPERIMENT, arms: [{ name: 'none', weight: 1 }, { name: 'b', weight: 1 }] }]) }, /arms\[0\]\.name: is reserved/],
   ];
   for (const [env, message] of bad) {
     t.throws(() => loadConfig(env), message, JSON.stringify(env));

@@ -31,10 +31,20 @@ const result: GenerateResult = {
 
 t.test('labels are bounded: configured languages, other, unknown; pack drafters, none', async (t) => {
   const r = recorder();
-  t.same(r.labels('am', 'scdf'), { language: 'am', drafter: 'scdf' });
-  t.same(r.labels('xx', 'baseline'), { language: 'other', drafter: 'baseline' });
-  t.same(r.labels(null, null), { language: 'unknown', drafter: 'none' });
-  t.same(r.labels('en', 'not-in-pack'), { language: 'en', drafter: 'none' });
+  t.same(r.labels('am', 'scdf'), { language: 'am', drafter: 'scdf', arm: 'none' });
+  t.same(r.labels('xx', 'baseline'), { language: 'other', drafter: 'baseline', arm: 'none' });
+  t.same(r.labels(null, null), { language: 'unknown', drafter: 'none', arm: 'none' });
+  t.same(r.labels('en', 'not-in-pack'), { language: 'en', drafter: 'none', arm: 'none' });
+});
+
+t.test("arm labels: 'none' outside experiments, the first maxArms names, then 'other'", async (t) => {
+  const r = new MetricsRecorder({ languageLabel: (l) => labels.label(l), drafters: ['scdf'], maxArms: 3, defaultMetrics: false });
+  t.equal(r.labels('en', 'scdf').arm, 'none');
+  t.equal(r.labels('en', 'scdf', null).arm, 'none');
+  t.same(['a', 'b', 'c', 'd', 'e', 'a'].map((arm) => r.labels('en', 'scdf', arm).arm), ['a', 'b', 'c', 'other', 'other', 'a']);
+  for (let i = 0; i < 100; i++) r.observeRequest(r.labels('en', 'scdf', `arm-${i}`), 200, 0.1);
+  const arms = new Set([...(await r.metrics()).matchAll(/arm="([^"]+)"/g)].map((m) => m[1]));
+  t.same([...arms].sort(), ['other'], 'a hundred new arm names make no new series');
 });
 
 t.test('one generation: exact exposition lines', async (t) => {
@@ -46,22 +56,22 @@ t.test('one generation: exact exposition lines', async (t) => {
   const text = await r.metrics();
   const lines = text.split('\n');
   for (const expected of [
-    'fairspec_spec_decode_num_drafts_total{language="am",drafter="scdf"} 2',
-    'fairspec_spec_decode_num_draft_tokens_total{language="am",drafter="scdf"} 6',
-    'fairspec_spec_decode_num_accepted_tokens_total{language="am",drafter="scdf"} 3',
-    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",position="0"} 2',
-    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",position="1"} 1',
-    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",position="2"} 0',
-    'fairspec_spec_decode_alpha_sum_total{language="am",drafter="scdf"} 4.5',
-    'fairspec_spec_decode_cross_entropy_sum_total{language="am",drafter="scdf"} 2.25',
-    'fairspec_generation_tokens_total{language="am",drafter="scdf"} 5',
-    'fairspec_prompt_tokens_total{language="am",drafter="scdf"} 7',
-    'fairspec_requests_total{language="am",drafter="scdf",status="200"} 1',
-    'fairspec_request_duration_seconds_count{language="am",drafter="scdf"} 1',
-    'fairspec_time_to_first_token_seconds_bucket{le="0.025",language="am",drafter="scdf"} 1',
-    'fairspec_time_to_first_token_seconds_bucket{le="0.01",language="am",drafter="scdf"} 0',
+    'fairspec_spec_decode_num_drafts_total{language="am",drafter="scdf",arm="none"} 2',
+    'fairspec_spec_decode_num_draft_tokens_total{language="am",drafter="scdf",arm="none"} 6',
+    'fairspec_spec_decode_num_accepted_tokens_total{language="am",drafter="scdf",arm="none"} 3',
+    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",arm="none",position="0"} 2',
+    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",arm="none",position="1"} 1',
+    'fairspec_spec_decode_num_accepted_tokens_per_pos_total{language="am",drafter="scdf",arm="none",position="2"} 0',
+    'fairspec_spec_decode_alpha_sum_total{language="am",drafter="scdf",arm="none"} 4.5',
+    'fairspec_spec_decode_cross_entropy_sum_total{language="am",drafter="scdf",arm="none"} 2.25',
+    'fairspec_generation_tokens_total{language="am",drafter="scdf",arm="none"} 5',
+    'fairspec_prompt_tokens_total{language="am",drafter="scdf",arm="none"} 7',
+    'fairspec_requests_total{language="am",drafter="scdf",arm="none",status="200"} 1',
+    'fairspec_request_duration_seconds_count{language="am",drafter="scdf",arm="none"} 1',
+    'fairspec_time_to_first_token_seconds_bucket{le="0.025",language="am",drafter="scdf",arm="none"} 1',
+    'fairspec_time_to_first_token_seconds_bucket{le="0.01",language="am",drafter="scdf",arm="none"} 0',
     // (50 - 10) ms over 4 tokens after the first
-    'fairspec_time_per_output_token_seconds_sum{language="am",drafter="scdf"} 0.01',
+    'fairspec_time_per_output_token_seconds_sum{language="am",drafter="scdf",arm="none"} 0.01',
   ]) {
     t.ok(lines.includes(expected), expected);
   }
@@ -76,8 +86,8 @@ t.test('queue and running gauges move both ways', async (t) => {
   r.queued(l, -1);
   r.running(l, 1);
   const text = await r.metrics();
-  t.match(text, /^fairspec_queue_length\{language="en",drafter="baseline"\} 1$/m);
-  t.match(text, /^fairspec_requests_running\{language="en",drafter="baseline"\} 1$/m);
+  t.match(text, /^fairspec_queue_length\{language="en",drafter="baseline",arm="none"\} 1$/m);
+  t.match(text, /^fairspec_requests_running\{language="en",drafter="baseline",arm="none"\} 1$/m);
 });
 
 t.test('process metrics by default, on the recorder\'s own registry', async (t) => {

@@ -34,6 +34,13 @@ t.test('a missing pack stops the boot with the path', async (t) => {
   t.match(output(), /cannot load the model pack \(FS_MODEL_LOAD\).*\/nonexistent\/pack/);
 });
 
+t.test("an experiment arm naming a drafter the pack lacks stops the boot, naming the field", async (t) => {
+  const experiments = JSON.stringify([{ id: 'x', arms: [{ name: 'a', drafter: null, weight: 1 }, { name: 'b', drafter: 'huge', weight: 1 }] }]);
+  const { child, output } = start({ FAIRSPEC_PACK: testPack(), FAIRSPEC_EXPERIMENTS: experiments });
+  t.equal(await exitCode(child), 2);
+  t.match(output(), /fairspec: invalid config experiments \(FAIRSPEC_EXPERIMENTS="huge"\): .*experiments\[0\]\.arms\[1\]\.drafter: is not a drafter of the model pack \(nopos, small\)/);
+});
+
 t.test('SIGTERM drains the in-flight stream, then exits 0', async (t) => {
   const { child, output } = start({ FAIRSPEC_PACK: testPack(), FAIRSPEC_MODEL_ID: 'm' });
   t.teardown(() => {

@@ -1,6 +1,6 @@
 // Errors of the experiment registry. Each has a fixed code for the error plugin to map
 // (suggested: FS_INVALID_EXPERIMENT 400, FS_EXPERIMENT_NOT_FOUND 404, FS_EXPERIMENT_EXISTS and
-// FS_EXPERIMENT_CONFLICT 409). Validation errors list every problem, each naming the field
+// FS_EXPERIMENT_CONFLICT and FS_TOO_MANY_EXPERIMENTS 409). Validation errors list every problem, each naming the field
 // (as a path, `arms[1].weight`) and the value that was given.
 
 export type ExperimentErrorCode =
@@ -11,7 +11,9 @@ export type ExperimentErrorCode =
   /** An experiment with that id already exists. */
   | 'FS_EXPERIMENT_EXISTS'
   /** Enabling it would run two experiments on the same traffic at once. */
-  | 'FS_EXPERIMENT_CONFLICT';
+  | 'FS_EXPERIMENT_CONFLICT'
+  /** The registry holds its maximum number of experiments; delete one first. */
+  | 'FS_TOO_MANY_EXPERIMENTS';
 
 export interface ValidationIssue {
   /** Path of the field, e.g. `arms[1].weight`; '' for the whole value. */

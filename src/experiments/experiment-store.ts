@@ -24,6 +24,11 @@ export interface ExperimentStoreOptions {
   /** Language labels kept per experiment before folding into 'other'; default 64. */
   maxLanguages?: number;
   /**
+   * Experiments held at once, enabled or not; default 16. Each one's arms are metric label
+   * values and its cells are summarised on every scrape, so the registry is bounded too.
+   */
+  maxExperiments?: number;
+  /**
    * A plain-decoding reference shared with other components, read only here: its owner
    * records plain requests into it once. Without one, each experiment keeps its own, fed from
    * the γ = 0 requests it records (a control arm with drafter null): a baseline measured on
@@ -74,12 +79,14 @@ export class ExperimentStore {
   readonly #knownDrafters: readonly string[] | undefined;
   readonly #reservoirSize: number;
   readonly #maxLanguages: number;
+  readonly #maxExperiments: number;
   readonly #now: () => number;
 
   constructor(options: ExperimentStoreOptions = {}) {
     this.#knownDrafters = options.knownDrafters;
     this.#reservoirSize = options.reservoirSize ?? 2048;
     this.#maxLanguages = options.maxLanguages ?? 64;
+    this.#maxExperiments = options.maxExperiments ?? 16;
     this.#sharedReference = options.reference;
     this.#now = options.now ?? Date.now;
   }
@@ -91,6 +98,7 @@ export class ExperimentStore {
       throw new ExperimentError('FS_INVALID_EXPERIMENT', `invalid experiments: must be an array (got ${JSON.stringify(definitions)})`, 'experiments', [issue]);
     }
     const parsed = definitions.map((d, i) => this.#parse(d, `experiments[${i}]`));
+    if (this.#entries.size + parsed.length > this.#maxExperiments) throw this.#tooMany('experiments');
     const ids = new Set(this.#entries.keys());
     let enabled = [...this.#entries.values()].find((e) => e.experiment.enabled)?.experiment.id;
     parsed.forEach((experiment, i) => {
@@ -112,6 +120,7 @@ export class ExperimentStore {
     }
     const enabled = this.enabled();
     if (experiment.enabled && enabled) throw this.#conflict(experiment.id, enabled.id, 'enabled');
+    if (this.#entries.size >= this.#maxExperiments) throw this.#tooMany(null);
     this.#add(experiment);
     return experiment;
   }
@@ -194,6 +203,14 @@ export class ExperimentStore {
     const entry = this.#entries.get(id);
     if (!entry) throw new ExperimentError('FS_EXPERIMENT_NOT_FOUND', `no experiment ${JSON.stringify(id)}`, 'id');
     return entry;
+  }
+
+  #tooMany(param: string | null): ExperimentError {
+    return new ExperimentError(
+      'FS_TOO_MANY_EXPERIMENTS',
+      `at most ${this.#maxExperiments} experiments can be held at once; delete one first`,
+      param,
+    );
   }
 
   #conflict(id: string, running: string, param: string): ExperimentError {

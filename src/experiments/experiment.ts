@@ -12,18 +12,22 @@ import { ExperimentError, type ValidationIssue } from './errors.js';
 
 // Safe in a URL path segment and as a metric label value.
 const NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+/** The `arm` label of requests outside experiments, and of arms past the label cap (src/metrics-recorder.ts). */
+export const RESERVED_ARM_NAMES: readonly string[] = ['none', 'other'];
 
 export const ArmSchema = Type.Object(
   {
     name: Type.String({ pattern: NAME, description: 'Arm name, unique within the experiment.' }),
     drafter: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
-        description: "Drafter from the model pack; null: plain decoding (γ = 0); absent: the routing table's drafter.",
+        description: "Drafter from the model pack; null: plain decoding (γ = 0); absent: the routing policy's drafter.",
       }),
     ),
     policy: Type.Optional(
       Type.Union([Type.Literal('static'), Type.Literal('adaptive')], {
-        description: "Draft-length policy; absent: the routing table's.",
+        description:
+          "Routing policy mode for the arm's requests; absent: the server's (FAIRSPEC_ROUTING_MODE). With a drafter, 'static' " +
+          "drafts at routing.json's length; 'adaptive' at the estimated best one, or not at all where that drafter does not pay.",
       }),
     ),
     weight: Type.Number({ minimum: 0, description: 'Relative share of traffic; the shares are weight / Σ weights.' }),
@@ -53,7 +57,7 @@ export type ExperimentInput = Static<typeof ExperimentSchema>;
 
 export interface Arm {
   name: string;
-  /** undefined: the routing table's drafter; null: plain decoding. */
+  /** undefined: the routing policy's drafter; null: plain decoding. */
   drafter?: string | null;
   policy?: 'static' | 'adaptive';
   weight: number;
@@ -133,6 +137,9 @@ export function parseExperiment(input: unknown, options: ParseOptions = {}): Exp
   let total = 0;
   config.arms.forEach((arm, i) => {
     if (names.has(arm.name)) issues.push({ field: at(`arms[${i}].name`), value: arm.name, reason: 'is already the name of an earlier arm' });
+    if (RESERVED_ARM_NAMES.includes(arm.name)) {
+      issues.push({ field: at(`arms[${i}].name`), value: arm.name, reason: `is reserved (metric label values ${RESERVED_ARM_NAMES.join(', ')})` });
+    }
     names.add(arm.name);
     if (!Number.isFinite(arm.weight)) issues.push({ field: at(`arms[${i}].weight`), value: arm.weight, reason: 'must be finite' });
     else total += arm.weight;

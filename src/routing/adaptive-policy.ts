@@ -15,6 +15,8 @@
 // at the short explorationDraftLength ('explore'), so a language sent to plain decoding keeps
 // measuring its drafters and comes back when one improves. Speculative decoding is lossless: this
 // costs some speed on those requests, never a different output.
+// A fixed drafter (an experiment arm that names one): forDrafter() picks only gamma, by the same
+// rules restricted to that drafter, and never explores, so the arm measures what it names.
 import type { SpeculativeStats } from '../engine/types.js';
 import type { RandomSource } from '../engine/random.js';
 import { AcceptanceEstimate, type AcceptanceInterval } from './acceptance-estimate.js';
@@ -76,6 +78,8 @@ export interface DrafterSnapshot {
 export interface LanguageSnapshot {
   /** What choose() returns when it does not explore. */
   choice: RoutingChoice;
+  /** S of `choice` at the posterior mean alpha: 1 for plain decoding, null while its drafter's c is unknown. */
+  expectedSpeedup: number | null;
   static: Route;
   plainRequests: number;
   drafters: Record<string, DrafterSnapshot>;
@@ -132,6 +136,22 @@ export class AdaptivePolicy {
     return { drafter, draftLength: this.#settings.explorationDraftLength, reason: 'explore' };
   }
 
+  /**
+   * The route when the drafter is fixed: the routing table's gamma for the language (the default
+   * route's when the language's own route is plain, else explorationDraftLength) until the
+   * drafter's estimate is ready; then its gamma* when S at the lower alpha bound exceeds
+   * 1 + margin, else plain decoding ('no-speedup'). Static mode always gives the table's gamma.
+   */
+  forDrafter(language: string | null, drafter: string): RoutingChoice {
+    if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
+    const fixed: RoutingChoice = { drafter, draftLength: this.#staticDraftLength(language), reason: 'static' };
+    if (this.mode === 'static') return fixed;
+    const s = this.#score(language ?? UNDETERMINED, drafter);
+    if (!s.ready) return fixed;
+    if (s.draftLength > 0 && s.speedupLower > 1 + this.#settings.margin) return { drafter, draftLength: s.draftLength, reason: 'estimate' };
+    return { drafter: null, draftLength: 0, reason: 'no-speedup' };
+  }
+
   /** A finished request routed to (`drafter`, `draftLength`); plain when either is null / 0. */
   observe(language: string | null, drafter: string | null, draftLength: number, stats: SpeculativeStats): void {
     const key = language ?? UNDETERMINED;
@@ -155,8 +175,10 @@ export class AdaptivePolicy {
     const languages: Record<string, LanguageSnapshot> = {};
     for (const key of [...keys].sort()) {
       const { drafter, draftLength } = this.#table.resolve(key === UNDETERMINED ? null : key);
+      const choice = this.#decide(key === UNDETERMINED ? null : key);
       languages[key] = {
-        choice: this.#decide(key === UNDETERMINED ? null : key),
+        choice,
+        expectedSpeedup: this.#expectedSpeedup(key, choice),
         static: { drafter, draftLength },
         plainRequests: this.#plainRequests.get(key) ?? 0,
         drafters: Object.fromEntries(this.#drafters.map((d) => [d, this.#score(key, d)])),
@@ -180,6 +202,22 @@ export class AdaptivePolicy {
     }
     if (!best) return { drafter: null, draftLength: 0, reason: 'no-speedup' };
     return { drafter: best[0], draftLength: best[1].draftLength, reason: 'estimate' };
+  }
+
+  #expectedSpeedup(key: string, route: Route): number | null {
+    if (route.drafter === null || route.draftLength === 0) return 1;
+    const c = this.#costs.costRatio(route.drafter);
+    if (c === undefined) return null;
+    const alpha = (this.#alpha.get(key)?.get(route.drafter) ?? this.#newEstimate(key, route.drafter)).mean;
+    return speedup(alpha, route.draftLength, c, this.#costs.verifyCost(route.draftLength));
+  }
+
+  /** The table's gamma for a fixed drafter: the language's, else the default route's, else the exploration length. */
+  #staticDraftLength(language: string | null): number {
+    const own = this.#table.resolve(language).draftLength;
+    if (own > 0) return own;
+    const fallback = this.#table.resolve(null).draftLength;
+    return fallback > 0 ? fallback : this.#settings.explorationDraftLength;
   }
 
   #score(key: string, drafter: string): DrafterSnapshot {

@@ -125,3 +125,15 @@ t.test('a shared reference is read, not fed; each experiment otherwise has its o
   t.equal(own.snapshot('a').reference.get('en')!.msPerToken, 3);
   t.equal(own.snapshot('b').reference.size, 0, 'experiment b saw no traffic');
 });
+
+t.test('the registry holds at most maxExperiments, at boot and through create', async (t) => {
+  const store = new ExperimentStore({ knownDrafters: ['drafter-scdf'], maxExperiments: 2 });
+  store.create(definition('a', false));
+  store.create(definition('b', false));
+  t.equal(code(() => store.create(definition('c', false))), 'FS_TOO_MANY_EXPERIMENTS');
+  store.delete('a');
+  t.ok(store.create(definition('c', false)), 'room again after a delete');
+  const boot = new ExperimentStore({ maxExperiments: 2 });
+  t.equal(code(() => boot.load([definition('a', false), definition('b', false), definition('c', false)])), 'FS_TOO_MANY_EXPERIMENTS');
+  t.same(boot.list(), [], 'all or nothing');
+});

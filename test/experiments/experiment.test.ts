@@ -95,3 +95,12 @@ t.test('a parsed experiment is frozen', async (t) => {
   const e = parseExperiment(valid);
   t.ok(Object.isFrozen(e) && Object.isFrozen(e.arms) && Object.isFrozen(e.arms[0]));
 });
+
+t.test("'none' and 'other' are reserved arm names: they are the arm label outside experiments and past the cap", async (t) => {
+  for (const name of ['none', 'other']) {
+    const err = rejection({ ...valid, arms: [valid.arms[0], { name, weight: 1 }] });
+    t.equal(err.param, 'arms[1].name');
+    t.match(err.message, /arms\[1\]\.name: is reserved/);
+  }
+  t.ok(parseExperiment({ ...valid, arms: [valid.arms[0], { name: 'None', weight: 1 }] }), 'labels are case-sensitive');
+});

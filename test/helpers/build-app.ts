@@ -41,9 +41,17 @@ export function testPack(): string {
   return pack;
 }
 
-/** Config for tests: the test pack, languages en/fr/de kept as metric labels, one ORT thread. */
+/** An admin token for tests that configure one (FAIRSPEC_ADMIN_TOKEN). */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/**
+ * Config for tests: the test pack, languages en/fr/de kept as metric labels, one ORT thread, and
+ * static routing. The server's default, adaptive routing, decides from wall-clock step times once a
+ * language has 512 drafted tokens and explores 3% of requests at random, so a test asserting the
+ * routed drafter would depend on timing and chance; tests of adaptive routing ask for it.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return loadConfig({}, { packDir: testPack(), modelId: MODEL, metricLanguages: ['en', 'fr', 'de'], ortThreads: 1, ...overrides });
+  return loadConfig({}, { packDir: testPack(), modelId: MODEL, metricLanguages: ['en', 'fr', 'de'], ortThreads: 1, routingMode: 'static', ...overrides });
 }
 
 export async function buildTestApp(t: Test, overrides: Partial<Config> = {}, options: BuildAppOptions = {}): Promise<FastifyInstance> {

@@ -22,8 +22,8 @@ async function metrics(): Promise<string> {
 
 async function series(name: string, extra = ''): Promise<number> {
   const text = await metrics();
-  const drafter = text.match(/fairspec_generation_tokens_total\{language="en",drafter="([^"]+)"\}/)?.[1] ?? 'none';
-  return sample(text, `${name}{language="en",drafter="${drafter}"${extra}}`);
+  const drafter = text.match(/fairspec_generation_tokens_total\{language="en",drafter="([^"]+)",arm="none"\}/)?.[1] ?? 'none';
+  return sample(text, `${name}{language="en",drafter="${drafter}",arm="none"${extra}}`);
 }
 
 const post = (body: Record<string, unknown>, signal?: AbortSignal) =>

@@ -64,7 +64,7 @@ t.test('each configured language has its own series, matching the responses', as
   for (const lang of ['en', 'fr', 'de']) {
     const s = seen[lang]!.speculative;
     t.equal(s.language, lang, `${lang} detected`);
-    const labels = `language="${lang}",drafter="${s.drafter}"`;
+    const labels = `language="${lang}",drafter="${s.drafter}",arm="none"`;
     t.equal(sample(text, `fairspec_spec_decode_num_drafts_total{${labels}}`), s.drafts, `${lang} drafts`);
     t.equal(sample(text, `fairspec_spec_decode_num_draft_tokens_total{${labels}}`), s.drafted, `${lang} draft tokens`);
     t.equal(sample(text, `fairspec_spec_decode_num_accepted_tokens_total{${labels}}`), s.accepted, `${lang} accepted`);
@@ -92,14 +92,14 @@ t.test('each configured language has its own series, matching the responses', as
 t.test("a language outside the configured set is labelled 'other', never by its code", async (t) => {
   const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   t.notMatch(text, /language="(ja|pt)"/);
-  const other = [...text.matchAll(/^fairspec_requests_total\{language="other",drafter="[^"]+",status="200"\} (\d+)$/gm)];
+  const other = [...text.matchAll(/^fairspec_requests_total\{language="other",drafter="[^"]+",arm="none",status="200"\} (\d+)$/gm)];
   t.equal(
     other.reduce((acc, m) => acc + Number(m[1]), 0),
     2,
     'the Japanese and the pinned Portuguese requests',
   );
-  t.match(text, /^fairspec_generation_tokens_total\{language="other",drafter="[^"]+"\} \d+$/m);
-  t.match(text, /^fairspec_requests_total\{language="unknown",drafter="none",status="400"\} 1$/m, 'a request that failed before routing');
+  t.match(text, /^fairspec_generation_tokens_total\{language="other",drafter="[^"]+",arm="none"\} \d+$/m);
+  t.match(text, /^fairspec_requests_total\{language="unknown",drafter="none",arm="none",status="400"\} 1$/m, 'a request that failed before routing');
   const languages = new Set([...text.matchAll(/language="([^"]+)"/g)].map((m) => m[1]));
   t.same([...languages].sort(), ['de', 'en', 'fr', 'other', 'unknown']);
 });

@@ -17,7 +17,17 @@ t.test('the checked-in openapi/openapi.json is up to date (run npm run openapi)'
 t.test('the spec is valid OpenAPI 3.1 and documents the API', async (t) => {
   const spec = (await SwaggerParser.validate(JSON.parse(generated))) as any;
   t.equal(spec.openapi, '3.1.0');
-  t.same(Object.keys(spec.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/completions', '/v1/models', '/v1/models/{model}']);
+  t.same(Object.keys(spec.paths).sort(), [
+    '/healthz',
+    '/metrics',
+    '/readyz',
+    '/v1/completions',
+    '/v1/experiments',
+    '/v1/experiments/{id}',
+    '/v1/models',
+    '/v1/models/{model}',
+    '/v1/routing',
+  ]);
   const post = spec.paths['/v1/completions'].post;
   t.same(Object.keys(post.responses['200'].content).sort(), ['application/json', 'text/event-stream']);
   for (const status of ['400', '404', '413', '415', '429', '500', '503']) t.ok(post.responses[status], `documents ${status}`);
@@ -25,6 +35,25 @@ t.test('the spec is valid OpenAPI 3.1 and documents the API', async (t) => {
   for (const field of ['model', 'prompt', 'max_tokens', 'temperature', 'top_p', 'top_k', 'n', 'stop', 'seed', 'stream', 'stream_options', 'user', 'language', 'speculative']) {
     t.ok(props[field], `request field ${field}`);
   }
+  const speculative = post.responses['200'].content['application/json'].schema.properties.speculative.properties;
+  t.ok(speculative.experiment && speculative.arm, 'the speculative object documents experiment and arm');
+});
+
+t.test('the admin API is documented as bearer-protected, with its 401 and 403', async (t) => {
+  const spec = (await SwaggerParser.validate(JSON.parse(generated))) as any;
+  t.same(spec.components.securitySchemes.adminToken, { type: 'http', scheme: 'bearer', description: 'FAIRSPEC_ADMIN_TOKEN' });
+  const operations = [
+    spec.paths['/v1/experiments'].post,
+    spec.paths['/v1/experiments'].get,
+    spec.paths['/v1/experiments/{id}'].get,
+    spec.paths['/v1/experiments/{id}'].delete,
+  ];
+  for (const op of operations) {
+    t.same(op.security, [{ adminToken: [] }], `${op.summary}: needs the admin token`);
+    t.ok(op.responses['401'] && op.responses['403'], `${op.summary}: documents 401 and 403`);
+  }
+  t.ok(spec.paths['/v1/experiments'].post.requestBody.content['application/json'].schema.properties.arms, 'the experiment body schema');
+  t.notOk(spec.paths['/v1/routing'].get.security, 'GET /v1/routing is public, like /metrics');
 });
 
 t.test('the spec does not depend on the loaded pack or the configuration', async (t) => {

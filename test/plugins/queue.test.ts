@@ -21,7 +21,7 @@ t.test('full queue: 429 with Retry-After, then the queued request completes and 
   const queued = post();
   await until(() => app.requestQueue.waiting === 1);
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  t.match(metrics, /^fairspec_queue_length\{language="en",drafter="[^"]+"\} 1$/m, 'queue length gauge');
+  t.match(metrics, /^fairspec_queue_length\{language="en",drafter="[^"]+",arm="none"\} 1$/m, 'queue length gauge');
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
   t.match(ready.json(), { status: 'ready', running: 1, queued: 1 });
 
@@ -40,6 +40,6 @@ t.test('full queue: 429 with Retry-After, then the queued request completes and 
   t.equal((await post()).statusCode, 200, 'serving again');
 
   const after = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  t.match(after, /^fairspec_queue_length\{language="en",drafter="[^"]+"\} 0$/m);
-  t.ok(sample(after, after.match(/^(fairspec_requests_total\{language="en",drafter="[^"]+",status="429"\})/m)?.[1] ?? 'x') === 2, '429s counted');
+  t.match(after, /^fairspec_queue_length\{language="en",drafter="[^"]+",arm="none"\} 0$/m);
+  t.ok(sample(after, after.match(/^(fairspec_requests_total\{language="en",drafter="[^"]+",arm="none",status="429"\})/m)?.[1] ?? 'x') === 2, '429s counted');
 });

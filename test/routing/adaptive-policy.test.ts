@@ -179,3 +179,38 @@ t.test('offline alpha and c seed the estimates', async (t) => {
   t.notOk(d.ready, 'not used before minDraftedTokens');
   t.equal(p.choose('am').reason, 'static');
 });
+
+t.test('forDrafter: the table gamma until the fixed drafter is ready, then its gamma*, or plain when it does not pay', async (t) => {
+  const p = policy();
+  t.same(p.forDrafter('en', 'd-base'), { drafter: 'd-base', draftLength: 5, reason: 'static' }, "en's table gamma, with the arm's drafter");
+  t.same(p.forDrafter('yo', 'd-base'), { drafter: 'd-base', draftLength: 4, reason: 'static' }, "yo is plain in the table: the default route's gamma");
+  t.same(p.forDrafter(null, 'd-scdf'), { drafter: 'd-scdf', draftLength: 4, reason: 'static' });
+  const plainTable = new RoutingTable({ default: { drafter: null, draft_length: 0 } }, { drafters });
+  t.same(
+    new AdaptivePolicy({ mode: 'adaptive', table: plainTable, drafters, explorationDraftLength: 3 }).forDrafter('en', 'd-base'),
+    { drafter: 'd-base', draftLength: 3, reason: 'static' },
+    'no gamma anywhere in the table: the exploration length',
+  );
+
+  feed(p, 'am', 'd-scdf', 3, 0.85, 0.05, 10);
+  const gamma = p.snapshot().languages.am!.drafters['d-scdf']!.draftLength;
+  t.same(p.forDrafter('am', 'd-scdf'), { drafter: 'd-scdf', draftLength: gamma, reason: 'estimate' }, 'the fixed drafter, not the table one');
+  feed(p, 'en', 'd-base', 3, 0.1, 0.5, 10);
+  t.same(p.forDrafter('en', 'd-base'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
+  t.same(policy({ mode: 'static' }).forDrafter('en', 'd-base'), { drafter: 'd-base', draftLength: 5, reason: 'static' });
+  t.throws(() => p.forDrafter('en', 'd-huge'), RangeError);
+  const explorer = policy({ explorationRate: 0.5, random: { next: () => 0 } });
+  t.equal(explorer.forDrafter('en', 'd-base').reason, 'static', 'a fixed drafter never explores');
+});
+
+t.test("the snapshot's expected speed-up of the choice", async (t) => {
+  const p = policy();
+  t.equal(p.snapshot().languages.en!.expectedSpeedup, null, 'c unknown before the drafter is timed');
+  t.equal(p.snapshot().languages.yo!.expectedSpeedup, 1, 'plain decoding');
+  for (let i = 0; i < 10; i++) p.observe('en', null, 0, plain());
+  feed(p, 'en', 'd-scdf', 5, 0.7, 0.1, 2); // 200 tokens: still the static route (gamma 5)
+  const en = p.snapshot().languages.en!;
+  t.equal(en.choice.reason, 'static');
+  const alpha = en.drafters['d-scdf']!.alpha.mean;
+  t.ok(Math.abs(en.expectedSpeedup! - (1 - alpha ** 6) / (1 - alpha) / (5 * 0.1 + 1)) < 1e-9, 'S(alpha, 5, c) with v = 1');
+});

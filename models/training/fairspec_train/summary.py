@@ -44,9 +44,14 @@ def relative(summary: dict, baseline: str) -> dict:
             for name, s in summary.items()}
 
 
+def served_name(folder: str) -> str:
+    """The server names the drafter in folder `drafter-NAME` NAME."""
+    return folder[len("drafter-"):] if folder.startswith("drafter-") else folder
+
+
 def routing_table(summary: dict, shipped: list[str]) -> dict:
     """Per language the shipped drafter and gamma with the best predicted speed-up;
-    drafter null and gamma 0 where speculation would not pay."""
+    drafter null and gamma 0 where speculation would not pay. Drafters by served name."""
     langs = sorted(next(iter(summary.values()))["languages"])
     table = {}
     for lang in langs:
@@ -55,9 +60,9 @@ def routing_table(summary: dict, shipped: list[str]) -> dict:
         if best["best_gamma"] == 0:
             table[lang] = {"drafter": None, "draft_length": 0}
         else:
-            table[lang] = {"drafter": name, "draft_length": best["best_gamma"]}
+            table[lang] = {"drafter": served_name(name), "draft_length": best["best_gamma"]}
     default_drafter = max(shipped, key=lambda d: summary[d]["mean_predicted_speedup"])
     gammas = [v["draft_length"] for v in table.values() if v["draft_length"] > 0]
     default_gamma = int(statistics.median(gammas)) if gammas else 0
-    return {"default": {"drafter": default_drafter if default_gamma else None, "draft_length": default_gamma},
+    return {"default": {"drafter": served_name(default_drafter) if default_gamma else None, "draft_length": default_gamma},
             "languages": table}

@@ -58,11 +58,12 @@ class Speedup(unittest.TestCase):
         self.assertGreater(s, 1.0)
 
     def test_routing_table_turns_off_languages_that_do_not_pay(self):
-        summary = {"d": {"mean_predicted_speedup": 1.5, "languages": {
+        summary = {"drafter-d": {"mean_predicted_speedup": 1.5, "languages": {
             "en": {"best_gamma": 4, "predicted_speedup": 2.0}, "am": {"best_gamma": 0, "predicted_speedup": 1.0}}}}
-        table = routing_table(summary, ["d"])
+        table = routing_table(summary, ["drafter-d"])
         self.assertEqual(table["languages"]["am"], {"drafter": None, "draft_length": 0})
         self.assertEqual(table["languages"]["en"], {"drafter": "d", "draft_length": 4})
+        self.assertEqual(table["default"], {"drafter": "d", "draft_length": 4})
 
 
 class Windows(unittest.TestCase):

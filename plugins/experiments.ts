@@ -1,0 +1,142 @@
+// A/B experiments of drafting setups: the registry (src/experiments/experiment-store.ts) loaded
+// from FAIRSPEC_EXPERIMENTS at boot, the admin API that creates, lists, reads out and deletes
+// experiments, and the fairspec_experiment_* gauges. Completions ask the registry for the arm of
+// each request (plugins/completions.ts) and record what the arm observed.
+//
+// The admin API needs `Authorization: Bearer <FAIRSPEC_ADMIN_TOKEN>` (401 without it or with a
+// wrong one); without a configured token it is disabled (403). The check runs on request, before
+// the body is read, so nothing about validation leaks to unauthenticated clients. Experiments
+// created through the API live in memory: put them in FAIRSPEC_EXPERIMENTS to keep them across
+// restarts (assignment is a hash of salt and user, so users keep their arm).
+
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
+import { AdminToken } from '../src/admin-token.js';
+import { ConfigError } from '../src/config.js';
+import { FairspecError } from '../src/errors.js';
+import { summarise } from '../src/experiments/analysis.js';
+import { ExperimentError, isExperimentError } from '../src/experiments/errors.js';
+import { ExperimentStore } from '../src/experiments/experiment-store.js';
+import { ExperimentSchema, type Experiment } from '../src/experiments/experiment.js';
+import { registerExperimentGauges } from '../src/scrape-gauges.js';
+import { errorResponse, errorResponses } from './error-schema.js';
+import { ExperimentDeleted, ExperimentId, ExperimentList, ExperimentSummary, ExperimentView } from './experiments-schema.js';
+import { toSnakeCase } from './snake-case.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    experiments: ExperimentStore;
+  }
+}
+
+const adminErrors = {
+  401: errorResponse('Missing or wrong admin token (code invalid_api_key).'),
+  403: errorResponse('The admin API is disabled: no FAIRSPEC_ADMIN_TOKEN is configured (code admin_api_disabled).'),
+};
+
+const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { config, engine } = fastify;
+  const store = new ExperimentStore(engine ? { knownDrafters: engine.drafterNames } : {});
+  try {
+    store.load(config.experiments);
+  } catch (err) {
+    // Now that the pack is known: an arm naming a drafter the pack lacks is a config error.
+    if (!isExperimentError(err)) throw err;
+    throw new ConfigError('experiments', err.issues[0]?.value, err.message);
+  }
+  fastify.decorate('experiments', store);
+  registerExperimentGauges(fastify.metrics.registry, () => store.list().map((e) => summarise(store.snapshot(e.id))));
+
+  const token = config.adminToken === null ? null : new AdminToken(config.adminToken);
+  const admin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (token === null) {
+      throw new FairspecError('FS_ADMIN_DISABLED', 'The admin API is disabled on this server: set FAIRSPEC_ADMIN_TOKEN to enable it.');
+    }
+    const check = token.check(request.headers.authorization);
+    if (check === 'ok') return;
+    reply.header('www-authenticate', 'Bearer realm="fairspec admin"');
+    throw new FairspecError(
+      'FS_UNAUTHORIZED',
+      check === 'missing'
+        ? "You didn't provide an admin token. Send it in the Authorization header as 'Bearer <FAIRSPEC_ADMIN_TOKEN>'."
+        : 'Incorrect admin token provided.',
+    );
+  };
+  const common = { tags: ['experiments'], security: [{ adminToken: [] }] };
+  const view = (e: Experiment) => ({ ...e, arms: [...e.arms], object: 'experiment' as const, created_at: store.snapshot(e.id).createdAt });
+  const found = (id: string): Experiment => {
+    const experiment = store.get(id);
+    if (!experiment) throw new ExperimentError('FS_EXPERIMENT_NOT_FOUND', `No experiment '${id}'.`, 'id');
+    return experiment;
+  };
+
+  fastify.post(
+    '/v1/experiments',
+    {
+      onRequest: admin,
+      schema: {
+        ...common,
+        summary: 'Create an experiment',
+        description:
+          'Users are assigned to arms by a hash of the salt and their key (the body `user`, else the x-fairspec-user header, else ' +
+          'the request id), so the same user gets the same arm on every replica and after restarts. At most one experiment is enabled.',
+        body: ExperimentSchema,
+        response: { 201: ExperimentView, 400: errorResponses[400], ...adminErrors, 409: errorResponse('Id taken, another experiment enabled, or too many experiments.') },
+      },
+      // parseExperiment checks the body against this same schema and reports every problem with
+      // its full path (`arms[1].weight`); ajv would stop at the first and drop array indices.
+      validatorCompiler: () => (value) => ({ value }),
+    },
+    async (request, reply) => reply.code(201).send(view(store.create(request.body))),
+  );
+
+  fastify.get(
+    '/v1/experiments',
+    { onRequest: admin, schema: { ...common, summary: 'List experiments', response: { 200: ExperimentList, ...adminErrors } } },
+    async () => ({ object: 'list' as const, data: store.list().map(view) }),
+  );
+
+  fastify.get(
+    '/v1/experiments/:id',
+    {
+      onRequest: admin,
+      schema: {
+        ...common,
+        summary: 'Read out an experiment',
+        description:
+          'Per arm and language: requests, tokens, acceptance rate, mean accepted length, speed-up over plain decoding and latency ' +
+          'p50/p95, each with a 95% interval; every arm against the control per language (Welch, Holm-adjusted); per arm the ' +
+          'fairness summary across languages, U included. Speed-ups need a plain arm (drafter null) in the experiment.',
+        params: ExperimentId,
+        response: { 200: ExperimentSummary, ...adminErrors, 404: errorResponse('No such experiment (code experiment_not_found).') },
+      },
+    },
+    // The summary's fields, in snake_case, are the schema's (test/plugins/experiments.test.ts reads one back).
+    async (request) => toSnakeCase(summarise(store.snapshot(found(request.params.id).id))) as Static<typeof ExperimentSummary>,
+  );
+
+  fastify.delete(
+    '/v1/experiments/:id',
+    {
+      onRequest: admin,
+      schema: {
+        ...common,
+        summary: 'Delete an experiment',
+        description: 'Stops assigning users to it and drops its observations.',
+        params: ExperimentId,
+        response: { 200: ExperimentDeleted, ...adminErrors, 404: errorResponse('No such experiment (code experiment_not_found).') },
+      },
+    },
+    async (request) => {
+      store.delete(found(request.params.id).id);
+      return { id: request.params.id, object: 'experiment' as const, deleted: true as const };
+    },
+  );
+};
+
+export default fp(experimentsPlugin, {
+  name: 'fairspec-experiments',
+  fastify: '5.x',
+  dependencies: ['fairspec-errors', 'fairspec-engine', 'fairspec-metrics'],
+});

@@ -1,0 +1,84 @@
+// Priors for the adaptive policy from the pack's offline evaluation, eval.json
+// (models/training/fairspec_train/report.py):
+//   sets.udhr.drafters[NAME].languages[LANG].alpha   mean exact alpha of drafter NAME on LANG
+//   cost.c                                           drafter / verifier step time, one value for
+//                                                    every drafter (they share an architecture)
+// The report names drafters by folder ('drafter-scdf'), the engine by what follows the prefix
+// ('scdf'); both spellings are accepted. Drafters the pack does not ship, and values out of range,
+// are skipped and listed, so a stale or partial report degrades to weaker priors, never to a
+// server that does not start. The file is optional: without it the policy starts from Beta(1, 1)
+// and the drafters' measured cost.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface OfflineEstimates {
+  /** alpha by language, then drafter. */
+  alpha: Record<string, Record<string, number>>;
+  /** c by drafter. */
+  cost: Record<string, number>;
+  /** What was left out and why, for a warning at boot. */
+  skipped: string[];
+}
+
+const DRAFTER_PREFIX = 'drafter-';
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Reads the estimates out of a parsed eval.json; `drafters` are the pack's drafter names. */
+export function offlineEstimates(report: unknown, drafters: readonly string[]): OfflineEstimates {
+  const out: OfflineEstimates = { alpha: {}, cost: {}, skipped: [] };
+  const name = (key: string): string | undefined => {
+    if (drafters.includes(key)) return key;
+    const bare = key.startsWith(DRAFTER_PREFIX) ? key.slice(DRAFTER_PREFIX.length) : undefined;
+    return bare !== undefined && drafters.includes(bare) ? bare : undefined;
+  };
+  if (!isObject(report)) {
+    out.skipped.push('eval.json is not an object');
+    return out;
+  }
+  const udhr = isObject(report.sets) && isObject(report.sets.udhr) ? report.sets.udhr : undefined;
+  const byDrafter = udhr && isObject(udhr.drafters) ? udhr.drafters : {};
+  for (const [key, entry] of Object.entries(byDrafter)) {
+    const drafter = name(key);
+    if (drafter === undefined) {
+      out.skipped.push(`sets.udhr.drafters.${key}: not a drafter of the pack`);
+      continue;
+    }
+    const languages = isObject(entry) && isObject(entry.languages) ? entry.languages : {};
+    for (const [language, value] of Object.entries(languages)) {
+      const alpha = isObject(value) ? value.alpha : undefined;
+      if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
+        out.skipped.push(`sets.udhr.drafters.${key}.languages.${language}.alpha = ${JSON.stringify(alpha)}: not in [0, 1]`);
+        continue;
+      }
+      (out.alpha[language] ??= {})[drafter] = alpha;
+    }
+  }
+  const c = isObject(report.cost) ? report.cost.c : undefined;
+  if (typeof c === 'number' && Number.isFinite(c) && c >= 0) {
+    for (const drafter of drafters) out.cost[drafter] = c;
+  } else if (c !== undefined) {
+    out.skipped.push(`cost.c = ${JSON.stringify(c)}: not a finite number >= 0`);
+  }
+  return out;
+}
+
+/** eval.json of `packDir`, or null when the pack has none. Throws when it exists but is not JSON. */
+export async function loadOfflineEstimates(packDir: string, drafters: readonly string[]): Promise<OfflineEstimates | null> {
+  const path = join(packDir, 'eval.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let report: unknown;
+  try {
+    report = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not JSON: ${(err as Error).message}`);
+  }
+  return offlineEstimates(report, drafters);
+}

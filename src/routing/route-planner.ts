@@ -1,0 +1,96 @@
+// The route (drafter, draft length) of one generation, and what it teaches the policy.
+//
+// Precedence, first that applies:
+//   1. the request's own `speculative` override, over the routing table (routing-table.ts);
+//   2. an experiment arm with drafter null: plain decoding;
+//   3. an experiment arm with a drafter: that drafter, gamma from the arm's policy mode
+//      (AdaptivePolicy.forDrafter);
+//   4. the policy of the arm's mode, else of the configured mode (AdaptivePolicy.choose).
+// Every finished generation is observed by both policies, overridden ones included: an
+// estimate is evidence about the drafter whoever picked the route, and a static-mode server
+// still reports live estimates in GET /v1/routing.
+//
+// Estimates are keyed by language. Only the routing table's languages and the metric label
+// languages keep their own; any other language pools into 'other' (whose static route is the
+// table's default, as it would be for each of them), so requests naming arbitrary languages
+// cannot grow the policy's state.
+
+import type { SpeculativeStats } from '../engine/types.js';
+import { AdaptivePolicy, type AdaptivePolicyOptions, type ChoiceReason, type PolicySnapshot, type RoutingMode } from './adaptive-policy.js';
+import { OTHER } from './language-labels.js';
+import type { Route, RouteOverride, RoutingTable } from './routing-table.js';
+
+/** What an experiment arm asks of routing (src/experiments/experiment.ts Arm). */
+export interface ArmRoute {
+  /** undefined: the policy's drafter; null: plain decoding. */
+  drafter?: string | null;
+  policy?: RoutingMode;
+}
+
+export interface RouteRequest {
+  override?: RouteOverride;
+  arm?: ArmRoute;
+}
+
+export type RouteReason = ChoiceReason | 'override' | 'arm';
+
+export interface PlannedRoute extends Route {
+  reason: RouteReason;
+}
+
+export interface RoutePlannerOptions extends Omit<AdaptivePolicyOptions, 'mode' | 'table'> {
+  /** The configured mode (FAIRSPEC_ROUTING_MODE), used unless an arm names one. */
+  mode: RoutingMode;
+  table: RoutingTable;
+  /** Languages with estimates of their own besides the table's (the metric label languages). */
+  languages?: Iterable<string>;
+}
+
+export class RoutePlanner {
+  readonly mode: RoutingMode;
+  readonly #table: RoutingTable;
+  readonly #policies: Readonly<Record<RoutingMode, AdaptivePolicy>>;
+  readonly #own: ReadonlySet<string>;
+
+  constructor({ mode, table, languages = [], ...policy }: RoutePlannerOptions) {
+    if (mode !== 'static' && mode !== 'adaptive') throw new RangeError(`routing mode must be 'static' or 'adaptive', got ${JSON.stringify(mode)}`);
+    this.mode = mode;
+    this.#table = table;
+    this.#own = new Set([...table.languages, ...languages]);
+    this.#policies = {
+      static: new AdaptivePolicy({ ...policy, mode: 'static', table }),
+      adaptive: new AdaptivePolicy({ ...policy, mode: 'adaptive', table }),
+    };
+  }
+
+  /** The policy's key for a detected or pinned language (null: undetected). */
+  key(language: string | null): string | null {
+    if (language === null) return null;
+    return this.#own.has(language) ? language : OTHER;
+  }
+
+  /** Throws FairspecError (FS_UNKNOWN_DRAFTER, FS_INVALID_PARAM) for a bad request override. */
+  route(language: string | null, request: RouteRequest = {}): PlannedRoute {
+    const { override, arm } = request;
+    if (override !== undefined) {
+      const { drafter, draftLength } = this.#table.resolve(language, override);
+      return { drafter, draftLength, reason: 'override' };
+    }
+    if (arm?.drafter === null) return { drafter: null, draftLength: 0, reason: 'arm' };
+    const policy = this.#policies[arm?.policy ?? this.mode];
+    const key = this.key(language);
+    const { drafter, draftLength, reason } = arm?.drafter !== undefined ? policy.forDrafter(key, arm.drafter) : policy.choose(key);
+    return { drafter, draftLength, reason };
+  }
+
+  /** One finished generation in `language`, with the engine's stats of what actually ran. */
+  observe(language: string | null, stats: SpeculativeStats): void {
+    const key = this.key(language);
+    for (const policy of Object.values(this.#policies)) policy.observe(key, stats.drafter, stats.draftLength, stats);
+  }
+
+  /** The configured mode's policy: per language its choice, estimates and costs. */
+  snapshot(): PolicySnapshot {
+    return this.#policies[this.mode].snapshot();
+  }
+}

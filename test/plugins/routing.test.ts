@@ -1,0 +1,125 @@
+// GET /v1/routing and the routing gauges on the fixture pack, and adaptive routing in the request
+// path: with a drafter that cannot pay, a language ends at plain decoding after enough requests.
+
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+import { buildTestApp, completionBody, sample, testPack } from '../helpers/build-app.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/gpt2-pack', import.meta.url));
+
+/** A pack folder in a temporary directory, removed when the test ends. */
+function pack(t: Test, files: (dir: string) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fairspec-routing-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  files(dir);
+  return dir;
+}
+
+t.test('GET /v1/routing: per language the choice, alpha with its interval, c and expected S', async (t) => {
+  const app = await buildTestApp(t);
+  const before = await app.inject({ method: 'GET', url: '/v1/routing' });
+  t.equal(before.statusCode, 200);
+  const body0 = before.json();
+  t.equal(body0.mode, 'static', 'the test config pins static routing');
+  t.same(
+    body0.languages.map((l: { language: string }) => l.language),
+    ['am', 'de', 'en', 'fr'],
+    "routing.json's languages",
+  );
+  const en0 = body0.languages.find((l: { language: string }) => l.language === 'en');
+  t.same(en0.choice, { drafter: 'small', draft_length: 3, reason: 'static', expected_speedup: null }, 'c unknown before traffic');
+  t.same(en0.static, { drafter: 'small', draft_length: 3 });
+  t.same(en0.drafters.map((d: { drafter: string }) => d.drafter), ['nopos', 'small']);
+  t.same(en0.drafters[1].alpha, { mean: 0.5, sd: Math.sqrt(1 / 12), lower: 0, upper: 1 }, 'the Beta(1, 1) prior: the pack has no eval.json');
+
+  for (const language of ['en', 'en', 'am', 'pt']) {
+    const res = await app.inject({ method: 'POST', url: '/v1/completions', payload: completionBody({ language, max_tokens: 12 }) });
+    t.equal(res.statusCode, 200);
+  }
+  const body = (await app.inject({ method: 'GET', url: '/v1/routing' })).json();
+  t.same(body.languages.map((l: { language: string }) => l.language), ['am', 'de', 'en', 'fr', 'other'], "pt pools under 'other'");
+  const en = body.languages.find((l: { language: string }) => l.language === 'en');
+  const small = en.drafters.find((d: { drafter: string }) => d.drafter === 'small');
+  t.equal(small.requests, 2);
+  t.ok(small.observed_tokens > 0);
+  t.ok(small.alpha.lower <= small.alpha.mean && small.alpha.mean <= small.alpha.upper);
+  t.type(small.cost_ratio, 'number', 'c measured');
+  t.type(en.choice.expected_speedup, 'number');
+  t.equal(body.languages.find((l: { language: string }) => l.language === 'am').plain_requests, 1);
+  t.type(body.costs.verifier_ms_per_step, 'number', 't0 from the plain request');
+  t.same(body.costs.drafters.map((d: { drafter: string; source: string }) => [d.drafter, d.source]), [['small', 'measured']]);
+
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.equal(sample(metrics, 'fairspec_routing_draft_length{language="en"}'), 3);
+  t.equal(sample(metrics, 'fairspec_routing_draft_length{language="fr"}'), 2);
+  t.equal(sample(metrics, 'fairspec_routing_draft_length{language="other"}'), 4, 'the default route');
+  t.notMatch(metrics, /fairspec_routing_draft_length\{language="am"\}/, 'am is not a metric label here (en, fr, de)');
+  t.equal(sample(metrics, 'fairspec_routing_expected_speedup{language="en",drafter="small"}'), en.choice.expected_speedup);
+  t.equal(sample(metrics, 'fairspec_routing_alpha{language="en",drafter="small",bound="lower"}'), small.alpha.lower);
+  t.equal(sample(metrics, 'fairspec_routing_cost_ratio{drafter="small"}'), small.cost_ratio);
+});
+
+t.test('GET /v1/routing answers 503 while no pack is loaded', async (t) => {
+  const app = await buildTestApp(t, {}, { loadModels: false });
+  const res = await app.inject({ method: 'GET', url: '/v1/routing' });
+  t.equal(res.statusCode, 503);
+  t.equal(res.json().error.code, 'model_not_ready');
+});
+
+t.test("eval.json seeds the estimates: its alpha is the prior's mean, its c the cost until measured", async (t) => {
+  const dir = pack(t, (d) => {
+    cpSync(testPack(), d, { recursive: true });
+    writeFileSync(
+      join(d, 'eval.json'),
+      JSON.stringify({ cost: { c: 0.125 }, sets: { udhr: { drafters: { 'drafter-small': { languages: { en: { alpha: 0.8 } } } } } } }),
+    );
+  });
+  const app = await buildTestApp(t, { packDir: dir });
+  const en = (await app.inject({ method: 'GET', url: '/v1/routing' })).json().languages.find((l: { language: string }) => l.language === 'en');
+  const small = en.drafters.find((d: { drafter: string }) => d.drafter === 'small');
+  t.ok(Math.abs(small.alpha.mean - 0.8) < 1e-12);
+  t.equal(small.cost_ratio, 0.125);
+  t.type(en.choice.expected_speedup, 'number', 'an offline c gives an expected S before any traffic');
+});
+
+// The fixture drafters (1 layer) cost 0.6-0.9 of the fixture verifier (2 layers) per step and reach
+// alpha ~0.6, which puts S(1) = 1.6 / (c + 1) within timing noise of 1: whether they pay depends on
+// the machine. Swapping roles makes a drafter that cannot pay: the 2-layer model drafting for the
+// 1-layer verifier measures c ~0.9-2.2 here at alpha ~0.55, so S(gamma) = E / (gamma c + v) stays
+// below ~0.85 for every gamma. The policy's defaults apply (512 drafted tokens before the estimate
+// is used; ~100 per request here), exploration off so the sequence of routes is reproducible.
+t.test('adaptive routing: a language whose drafter does not pay ends at draft length 0', async (t) => {
+  const dir = pack(t, (d) => {
+    cpSync(join(FIXTURES, 'drafter-small'), join(d, 'verifier'), { recursive: true });
+    cpSync(join(FIXTURES, 'verifier'), join(d, 'drafter-big'), { recursive: true });
+    writeFileSync(join(d, 'routing.json'), JSON.stringify({ default: { drafter: 'big', draft_length: 4 }, languages: { en: { drafter: 'big', draft_length: 4 } } }));
+  });
+  const app = await buildTestApp(t, { packDir: dir, routingMode: 'adaptive', metricLanguages: ['en'] }, { routingPolicy: { explorationRate: 0 } });
+  const routes: string[] = [];
+  const settled = (): boolean => routes.length >= 3 && routes.slice(-3).every((r) => r === 'null/0');
+  for (let i = 0; i < 40 && !settled(); i++) {
+    const res = await app.inject({ method: 'POST', url: '/v1/completions', payload: completionBody({ prompt: 'Hi', language: 'en', max_tokens: 48, temperature: 1, seed: i }) });
+    t.equal(res.statusCode, 200);
+    const s = res.json().speculative;
+    routes.push(`${s.drafter}/${s.draft_length}`);
+  }
+  t.same(routes.slice(0, 3), ['big/4', 'big/4', 'big/4'], 'the static route while the estimate warms up');
+  t.same(routes.slice(-3), ['null/0', 'null/0', 'null/0'], `then plain decoding, for good (${routes.length} requests)`);
+  const switched = routes.indexOf('null/0');
+  t.ok(routes.slice(switched).every((r) => r === 'null/0'), 'no flapping back');
+
+  const en = (await app.inject({ method: 'GET', url: '/v1/routing' })).json().languages.find((l: { language: string }) => l.language === 'en');
+  t.same(en.choice, { drafter: null, draft_length: 0, reason: 'no-speedup', expected_speedup: 1 });
+  const big = en.drafters[0];
+  t.ok(big.ready && big.observed_tokens >= 512);
+  t.ok(big.expected_speedup_lower <= 1.02, `S at the lower alpha bound ${big.expected_speedup_lower}`);
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(metrics, /^fairspec_routing_draft_length\{language="en"\} 0$/m);
+  t.match(metrics, /^fairspec_routing_expected_speedup\{language="en",drafter="none"\} 1$/m);
+
+  const pinned = await app.inject({ method: 'POST', url: '/v1/completions', payload: completionBody({ prompt: 'Hi', language: 'en', speculative: { drafter: 'big' } }) });
+  t.equal(pinned.json().speculative.drafter, 'big', 'a request override still speculates');
+});

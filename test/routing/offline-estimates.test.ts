@@ -1,0 +1,43 @@
+import { writeFileSync } from 'node:fs';
+import t from 'tap';
+import { loadOfflineEstimates, offlineEstimates } from '../../src/routing/offline-estimates.js';
+
+// The shape models/training/fairspec_train/report.py writes, trimmed.
+const report = {
+  cost: { c: 0.0625, verifier_ms: { 1: 4 } },
+  sets: {
+    udhr: {
+      drafters: {
+        'drafter-baseline': { mean_alpha: 0.6, languages: { en: { alpha: 0.71, best_gamma: 4 }, am: { alpha: 0.33 } } },
+        scdf: { languages: { en: { alpha: 0.74 }, am: { alpha: 1.7 } } },
+        'drafter-balanced': { languages: { en: { alpha: 0.7 } } },
+      },
+    },
+    in_distribution: { drafters: { scdf: { languages: { en: { alpha: 0.99 } } } } },
+  },
+};
+
+t.test('alpha per language and drafter from the UDHR set, c for every drafter', async (t) => {
+  const e = offlineEstimates(report, ['baseline', 'scdf']);
+  t.same(e.alpha, { en: { baseline: 0.71, scdf: 0.74 }, am: { baseline: 0.33 } }, "folder names ('drafter-baseline') map to engine names");
+  t.same(e.cost, { baseline: 0.0625, scdf: 0.0625 });
+  t.same(e.skipped, [
+    'sets.udhr.drafters.scdf.languages.am.alpha = 1.7: not in [0, 1]',
+    'sets.udhr.drafters.drafter-balanced: not a drafter of the pack',
+  ]);
+});
+
+t.test('a partial or odd report gives what it can', async (t) => {
+  t.same(offlineEstimates({}, ['a']), { alpha: {}, cost: {}, skipped: [] });
+  t.same(offlineEstimates({ cost: { c: -1 } }, ['a']).skipped, ['cost.c = -1: not a finite number >= 0']);
+  t.same(offlineEstimates([], ['a']).skipped, ['eval.json is not an object']);
+});
+
+t.test('the file is optional; one that is not JSON is an error for the caller to report', async (t) => {
+  const dir = t.testdir({});
+  t.equal(await loadOfflineEstimates(dir, ['scdf']), null);
+  writeFileSync(`${dir}/eval.json`, JSON.stringify(report));
+  t.same((await loadOfflineEstimates(dir, ['scdf']))?.alpha, { en: { scdf: 0.74 } });
+  writeFileSync(`${dir}/eval.json`, '{"sets": ');
+  await t.rejects(loadOfflineEstimates(dir, ['scdf']), /eval\.json is not JSON/);
+});

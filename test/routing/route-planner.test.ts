@@ -1,0 +1,66 @@
+import t from 'tap';
+import type { SpeculativeStats } from '../../src/engine/types.js';
+import { RoutePlanner, type RoutePlannerOptions } from '../../src/routing/route-planner.js';
+import { RoutingTable } from '../../src/routing/routing-table.js';
+
+const drafters = ['d-base', 'd-scdf'];
+const table = new RoutingTable(
+  {
+    default: { drafter: 'd-scdf', draft_length: 4 },
+    languages: { en: { drafter: 'd-scdf', draft_length: 5 }, am: { drafter: 'd-base', draft_length: 3 }, yo: { drafter: null, draft_length: 0 } },
+  },
+  { drafters },
+);
+const planner = (options: Partial<RoutePlannerOptions> = {}) =>
+  new RoutePlanner({ mode: 'adaptive', table, drafters, languages: ['ja'], minDraftedTokens: 500, explorationRate: 0, ...options });
+
+/** A request with 100 drafted tokens at alpha and drafter cost c (verifier 10 ms per step). */
+function spec(drafter: string, gamma: number, alpha: number, c: number): SpeculativeStats {
+  const steps = Math.ceil(100 / gamma);
+  return {
+    drafter, draftLength: gamma, drafts: steps, draftedTokens: 100, acceptedTokens: Math.round(alpha * 100),
+    acceptedPerPosition: [], alphaSum: alpha * 100, crossEntropySum: 0, verifierSteps: steps, draftMs: c * 10 * 100, verifyMs: 10 * steps,
+  };
+}
+const plain: SpeculativeStats = { ...spec('x', 1, 0, 0), drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, alphaSum: 0, acceptedTokens: 0, draftMs: 0 };
+
+t.test('precedence: the request override, a plain arm, an arm drafter, the policy', async (t) => {
+  const p = planner();
+  t.same(p.route('en'), { drafter: 'd-scdf', draftLength: 5, reason: 'static' }, 'the policy (not warmed up: the table)');
+  t.same(p.route('en', { override: { draftLength: 2 } }), { drafter: 'd-scdf', draftLength: 2, reason: 'override' });
+  t.same(p.route('yo', { override: { draftLength: 2 } }), { drafter: null, draftLength: 0, reason: 'override' }, 'over the table, as before');
+  t.same(p.route('en', { arm: { drafter: null } }), { drafter: null, draftLength: 0, reason: 'arm' });
+  t.same(p.route('en', { arm: { drafter: 'd-base' } }), { drafter: 'd-base', draftLength: 5, reason: 'static' });
+  t.same(p.route('en', { override: { drafter: null }, arm: { drafter: 'd-base' } }).reason, 'override', 'an override wins over an arm');
+  t.throws(() => p.route('en', { override: { drafter: 'nope' } }), { code: 'FS_UNKNOWN_DRAFTER' });
+});
+
+t.test("an arm's policy mode wins over the configured mode", async (t) => {
+  for (const mode of ['static', 'adaptive'] as const) {
+    const p = planner({ mode });
+    for (let i = 0; i < 10; i++) p.observe('am', plain);
+    for (let i = 0; i < 10; i++) p.observe('am', spec('d-base', 3, 0.1, 0.5)); // d-base does not pay on am
+    t.same(p.route('am', { arm: { policy: 'adaptive' } }), { drafter: null, draftLength: 0, reason: 'no-speedup' }, `${mode} server, adaptive arm`);
+    t.same(p.route('am', { arm: { policy: 'static' } }), { drafter: 'd-base', draftLength: 3, reason: 'static' }, `${mode} server, static arm`);
+    t.same(p.route('am', { arm: { drafter: 'd-base', policy: 'adaptive' } }).reason, 'no-speedup');
+    t.equal(p.route('am').reason, mode === 'static' ? 'static' : 'no-speedup', 'no arm: the configured mode');
+    t.equal(p.snapshot().mode, mode);
+    t.equal(p.snapshot().languages.am!.drafters['d-base']!.observedTokens, 1000, 'both modes learn from every request');
+  }
+});
+
+t.test('languages outside the table and the label set pool under other', async (t) => {
+  const p = planner();
+  t.same(['en', 'yo', 'ja', 'pt', 'xx', null].map((l) => p.key(l)), ['en', 'yo', 'ja', 'other', 'other', null]);
+  for (const language of ['pt', 'xx', 'sw', 'ko']) p.observe(language, spec('d-scdf', 4, 0.6, 0.1));
+  p.observe('ja', spec('d-scdf', 4, 0.6, 0.1));
+  p.observe(null, spec('d-scdf', 4, 0.6, 0.1));
+  const languages = Object.keys(p.snapshot().languages);
+  t.same(languages, ['am', 'en', 'ja', 'other', 'und', 'yo'], 'four languages, one pooled entry');
+  t.equal(p.snapshot().languages.other!.drafters['d-scdf']!.requests, 4);
+  t.same(p.route('pt'), { drafter: 'd-scdf', draftLength: 4, reason: 'static' }, "'other' routes by the table's default");
+});
+
+t.test('a bad mode is refused', async (t) => {
+  t.throws(() => planner({ mode: 'fast' as never }), RangeError);
+});
