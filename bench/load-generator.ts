@@ -22,7 +22,9 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { parseLoopbackUrl } from './loopback-url.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type BenchPrompt } from './prompts.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: npx tsx bench/load-generator.ts [options]
 
@@ -45,8 +47,6 @@ const USAGE = `Usage: npx tsx bench/load-generator.ts [options]
   -h, --help`;
 
 const DEFAULT_LANGUAGES = 'en,de,ru,ja,ar,hi,zh,fr,es,ko,tr,pl';
-
-class UsageError extends Error {}
 
 interface Options {
   url: URL;
@@ -75,9 +75,6 @@ function number(name: string, raw: string | undefined, fallback: number, min: nu
   }
   return n;
 }
-
-const isLoopback = (host: string): boolean =>
-  host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 function parseLanguages(raw: string): Options['languages'] {
   const out: Options['languages'] = [];
@@ -121,15 +118,8 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  let url: URL;
-  try {
-    url = new URL(values.url);
-  } catch {
-    throw new UsageError(`--url is not a URL: ${JSON.stringify(values.url)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http(s), got ${url.protocol}`);
   // A load generator aimed at someone else's server is a denial of service.
-  if (!isLoopback(url.hostname)) throw new UsageError(`--url must point at this machine (localhost, 127.x, [::1]), got ${url.hostname}`);
+  const url = parseLoopbackUrl(values.url);
 
   const languages = parseLanguages(values.languages);
   const users = number('users', values.users, 50, 1, 1_000_000, true);

@@ -24,7 +24,9 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { parseLoopbackUrl } from './loopback-url.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type BenchPrompt } from './prompts.js';
+import { UsageError } from './usage-error.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -60,17 +62,12 @@ interface Options {
   dryRun: boolean;
 }
 
-class UsageError extends Error {}
-
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
   return n;
 }
-
-const isLoopback = (host: string): boolean =>
-  host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -97,15 +94,8 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  let url: URL;
-  try {
-    url = new URL(values.url);
-  } catch {
-    throw new UsageError(`--url is not a URL: ${JSON.stringify(values.url)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http(s), got ${url.protocol}`);
   // Timings over a network measure the network; this bench is for a server on this machine.
-  if (!isLoopback(url.hostname)) throw new UsageError(`--url must point at this machine (localhost, 127.x, [::1]), got ${url.hostname}`);
+  const url = parseLoopbackUrl(values.url);
 
   const languages = values.languages === undefined
     ? [...EVALUATION_LANGUAGES]

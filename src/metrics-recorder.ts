@@ -83,6 +83,8 @@ export class MetricsRecorder {
     const counter = <T extends string>(name: string, help: string, labelNames: readonly T[]) =>
       new Counter<T>({ name, help, labelNames, registers });
     const labels = ['language', 'drafter', 'arm'] as const;
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new Histogram<L>({ name, help, labelNames: labels, buckets, registers });
 
     this.#drafts = counter('fairspec_spec_decode_num_drafts_total', 'Verifier steps that checked at least one drafted token.', labels);
     this.#draftTokens = counter('fairspec_spec_decode_num_draft_tokens_total', 'Drafted tokens proposed to the verifier.', labels);
@@ -106,27 +108,21 @@ export class MetricsRecorder {
       'arm',
       'status',
     ] as const);
-    this.#requestDuration = new Histogram({
-      name: 'fairspec_request_duration_seconds',
-      help: 'Completion request duration from arrival to the last byte, queueing included.',
-      labelNames: labels,
-      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160],
-      registers,
-    });
-    this.#ttft = new Histogram({
-      name: 'fairspec_time_to_first_token_seconds',
-      help: 'Time from arrival (queueing included) to the first generated token of the response.',
-      labelNames: labels,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40],
-      registers,
-    });
-    this.#tpot = new Histogram({
-      name: 'fairspec_time_per_output_token_seconds',
-      help: 'Mean time per output token after the first, per choice.',
-      labelNames: labels,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers,
-    });
+    this.#requestDuration = histogram(
+      'fairspec_request_duration_seconds',
+      'Completion request duration from arrival to the last byte, queueing included.',
+      [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160],
+    );
+    this.#ttft = histogram(
+      'fairspec_time_to_first_token_seconds',
+      'Time from arrival (queueing included) to the first generated token of the response.',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40],
+    );
+    this.#tpot = histogram(
+      'fairspec_time_per_output_token_seconds',
+      'Mean time per output token after the first, per choice.',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    );
     this.#queueLength = new Gauge({
       name: 'fairspec_queue_length',
       help: 'Requests waiting for a generation slot.',

@@ -3,19 +3,13 @@
 // Memory is constant per cell whatever the traffic.
 
 import { createRandom } from '../engine/random.js';
-import { tokensPerMs, type RequestOutcome } from '../fairness/request-outcome.js';
+import { addOutcomeCounts, tokensPerMs, type OutcomeCounts, type RequestOutcome } from '../fairness/request-outcome.js';
 import { RatioSums } from './statistics/ratio-interval.js';
 import { Reservoir } from './statistics/reservoir.js';
 import { RunningMoments } from './statistics/running-moments.js';
 
-export interface CellCounts {
-  requests: number;
-  generatedTokens: number;
-  drafts: number;
-  draftedTokens: number;
-  acceptedTokens: number;
+export interface CellCounts extends OutcomeCounts {
   alphaSum: number;
-  crossEntropySum: number;
   verifierSteps: number;
 }
 
@@ -48,13 +42,8 @@ export class ObservationCell {
   record(outcome: RequestOutcome): void {
     const { stats } = outcome;
     const c = this.counts;
-    c.requests++;
-    c.generatedTokens += outcome.completionTokens;
-    c.drafts += stats.drafts;
-    c.draftedTokens += stats.draftedTokens;
-    c.acceptedTokens += stats.acceptedTokens;
+    addOutcomeCounts(c, outcome);
     c.alphaSum += stats.alphaSum;
-    c.crossEntropySum += stats.crossEntropySum;
     c.verifierSteps += stats.verifierSteps;
     const rate = tokensPerMs(outcome);
     if (rate !== null) this.tokensPerMs.push(rate);

@@ -21,3 +21,24 @@ export function tokensPerMs(outcome: RequestOutcome): number | null {
   const { completionTokens, totalMs } = outcome;
   return completionTokens > 0 && totalMs > 0 && Number.isFinite(totalMs) ? completionTokens / totalMs : null;
 }
+
+/** The plain per-language counts both the fairness window and the experiment cells keep. */
+export interface OutcomeCounts {
+  requests: number;
+  generatedTokens: number;
+  drafts: number;
+  draftedTokens: number;
+  acceptedTokens: number;
+  crossEntropySum: number;
+}
+
+/** Adds one finished generation to `counts`. */
+export function addOutcomeCounts(counts: OutcomeCounts, outcome: RequestOutcome): void {
+  const { stats } = outcome;
+  counts.requests++;
+  counts.generatedTokens += outcome.completionTokens;
+  counts.drafts += stats.drafts;
+  counts.draftedTokens += stats.draftedTokens;
+  counts.acceptedTokens += stats.acceptedTokens;
+  counts.crossEntropySum += stats.crossEntropySum;
+}

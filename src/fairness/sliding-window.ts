@@ -11,15 +11,9 @@
 
 import { fairnessSummary, type FairnessOptions, type FairnessSummary } from './disparity.js';
 import { PlainDecodingReference, type PlainReferenceEstimate } from './plain-reference.js';
-import { tokensPerMs, type RequestOutcome } from './request-outcome.js';
+import { addOutcomeCounts, tokensPerMs, type OutcomeCounts, type RequestOutcome } from './request-outcome.js';
 
-interface Counters {
-  requests: number;
-  generatedTokens: number;
-  drafts: number;
-  draftedTokens: number;
-  acceptedTokens: number;
-  crossEntropySum: number;
+interface Counters extends OutcomeCounts {
   /** Σ over requests of completionTokens / totalMs, and how many requests it sums. */
   tokensPerMsSum: number;
   timedRequests: number;
@@ -111,13 +105,7 @@ export class SlidingWindowFairness {
     if (!languages) this.#data.set(bucket, (languages = new Map()));
     let c = languages.get(language);
     if (!c) languages.set(language, (c = empty()));
-    const { stats } = outcome;
-    c.requests++;
-    c.generatedTokens += outcome.completionTokens;
-    c.drafts += stats.drafts;
-    c.draftedTokens += stats.draftedTokens;
-    c.acceptedTokens += stats.acceptedTokens;
-    c.crossEntropySum += stats.crossEntropySum;
+    addOutcomeCounts(c, outcome);
     const rate = tokensPerMs(outcome);
     if (rate !== null) {
       c.tokensPerMsSum += rate;
