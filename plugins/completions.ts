@@ -29,9 +29,11 @@ interface Run {
 
 const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   let service: CompletionService | undefined;
-  // Completed generations feed the live fairness window and, when assigned, their experiment arm.
+  // Completed generations feed the live fairness window, the experiments' plain-decoding
+  // reference (plain ones only) and, when assigned, their experiment arm.
   const observers: GenerationObserver[] = [
     (choice, result) => fastify.fairness.record(choice.labels.language, result),
+    (choice, result) => fastify.plainReference.record(choice.labels.language, result),
     (choice, result) => {
       if (choice.assignment) fastify.experiments.record(choice.assignment.experimentId, choice.assignment.arm.name, choice.labels.language, result);
     },

@@ -19,6 +19,7 @@ import { summarise } from '../src/experiments/analysis.js';
 import { ExperimentError, isExperimentError } from '../src/experiments/errors.js';
 import { ExperimentStore } from '../src/experiments/experiment-store.js';
 import { ExperimentSchema, type Experiment } from '../src/experiments/experiment.js';
+import { PlainDecodingReference } from '../src/fairness/plain-reference.js';
 import { registerExperimentGauges } from '../src/scrape-gauges.js';
 import { errorResponse, errorResponses } from './error-schema.js';
 import { ExperimentDeleted, ExperimentId, ExperimentList, ExperimentSummary, ExperimentView } from './experiments-schema.js';
@@ -27,6 +28,7 @@ import { toSnakeCase } from './snake-case.js';
 declare module 'fastify' {
   interface FastifyInstance {
     experiments: ExperimentStore;
+    plainReference: PlainDecodingReference;
   }
 }
 
@@ -37,7 +39,11 @@ const adminErrors = {
 
 const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config, engine } = fastify;
-  const store = new ExperimentStore(engine ? { knownDrafters: engine.drafterNames } : {});
+  // One plain-decoding reference for every experiment, fed by all plain traffic (a control arm,
+  // `speculative: {draft_length: 0}` requests, languages routed to γ = 0), so a 50/50 test of two
+  // drafters still gets a measured speed-up over plain decoding.
+  const plainReference = new PlainDecodingReference();
+  const store = new ExperimentStore({ ...(engine ? { knownDrafters: engine.drafterNames } : {}), reference: plainReference });
   try {
     store.load(config.experiments);
   } catch (err) {
@@ -46,6 +52,7 @@ const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
     throw new ConfigError('experiments', err.issues[0]?.value, err.message);
   }
   fastify.decorate('experiments', store);
+  fastify.decorate('plainReference', plainReference);
   registerExperimentGauges(fastify.metrics.registry, () => store.list().map((e) => summarise(store.snapshot(e.id))));
 
   const token = config.adminToken === null ? null : new AdminToken(config.adminToken);
