@@ -10,10 +10,12 @@ reruns that stage and everything after it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,7 +48,6 @@ def run(cmd: list[str], log_name: str, work: str) -> None:
 
 def run_parallel(jobs: list[tuple[list[str], str]], work: str) -> None:
     """Runs stages side by side (one CPU core each by default), failing if any fails."""
-    import threading
     errors: list[BaseException] = []
 
     def target(cmd, name):
@@ -88,7 +89,7 @@ def main():
 
     if wanted("corpus", os.path.join(corpus, "udhr.json")):
         run([py, "build_corpus.py", "--out", corpus, *prof["corpus"]], "corpus", work)
-    eval_langs = ",".join(sorted(__import__("json").load(open(os.path.join(corpus, EVAL_LANGS_FROM)))))
+    eval_langs = ",".join(sorted(json.load(open(os.path.join(corpus, EVAL_LANGS_FROM)))))
     # The drafter's next-byte warm-up needs no verifier: it runs beside the verifier's training.
     pretrain = [py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--phase", "next_byte",
                 "--out", f"{ckpt}/drafter-warmup", *dev, *prof["drafter"], *prof["drafter_warmup"]]
