@@ -23,6 +23,8 @@ def pick_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda requested but torch.cuda.is_available() is False")
     torch.set_num_threads(cpu_threads())
+    if name == "cuda":  # fp32 leftovers outside bf16 autocast (optimizer, losses) may use TF32
+        torch.backends.cuda.matmul.allow_tf32 = True
     return torch.device(name)
 
 

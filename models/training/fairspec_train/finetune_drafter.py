@@ -46,7 +46,7 @@ def build_pools(corpus, verifier, tasks, per_task, length, natural_windows, seed
     parts.append(nat)
     rows_by_task["__natural__"] = np.arange(start, start + natural_windows)
     windows = torch.cat(parts)
-    teacher = teacher_logprobs(verifier, windows.to(device))
+    teacher = teacher_logprobs(verifier, windows.to(device), chunk=64 if device.type == "cuda" else 8)
     return Pool(windows, teacher, rows_by_task)
 
 
@@ -83,7 +83,7 @@ def main(argv=None):
     natural_windows = args.pool_per_task * len(tasks)
     pool_key = {"tasks": tasks, "per_task": args.pool_per_task, "length": args.length, "seed": args.seed,
                 "verifier": os.path.getmtime(os.path.join(args.verifier, "pytorch_model.bin"))}
-    cached = torch.load(args.pool_cache) if args.pool_cache and os.path.exists(args.pool_cache) else None
+    cached = torch.load(args.pool_cache, weights_only=False) if args.pool_cache and os.path.exists(args.pool_cache) else None
     if cached is not None and cached["key"] == pool_key:
         pool = Pool(cached["windows"], cached["teacher"], cached["rows_by_task"])
         log("finetune", f"{len(tasks)} tasks; teacher pool from {args.pool_cache}")

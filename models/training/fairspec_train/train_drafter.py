@@ -78,9 +78,9 @@ def main(argv=None):
             opt.step()
             budget.step += 1
             seen[phase] += batch[:, 1:].numel()
-            ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+            ema = loss.detach() if ema is None else 0.95 * ema + 0.05 * loss.detach()
             if budget.step % 25 == 0 or budget.step == 1:
-                log("drafter", f"{phase} step {budget.step} loss {ema:.3f} nats "
+                log("drafter", f"{phase} step {budget.step} loss {ema.item():.3f} nats "
                     f"{seen[phase] / budget.elapsed():.0f} B/s")
     card = {"stage": "drafter-baseline", "device": device_description(device), "bytes_seen": seen,
             "hyperparameters": vars(args), "params": drafter.num_params(),

@@ -49,13 +49,14 @@ def main(argv=None):
         opt.step()
         budget.step += 1
         seen += batch[:, 1:].numel()
-        bpb = loss.item() / 0.6931
+        # The running mean stays on the device: reading the loss every step would stall a GPU.
+        bpb = loss.detach() / 0.6931
         ema = bpb if ema is None else 0.95 * ema + 0.05 * bpb
         if budget.step % 20 == 0 or budget.step == 1:
-            log("verifier", f"step {budget.step} bits/byte {ema:.3f} bytes {seen} "
+            log("verifier", f"step {budget.step} bits/byte {ema.item():.3f} bytes {seen} "
                 f"{seen / budget.elapsed():.0f} B/s lr {args.lr * budget.lr_scale():.2e}")
     card = {"stage": "verifier", "device": device_description(device), "bytes_seen": seen,
-            "steps": budget.step, "wall_seconds": round(budget.elapsed(), 1), "final_train_bits_per_byte": ema,
+            "steps": budget.step, "wall_seconds": round(budget.elapsed(), 1), "final_train_bits_per_byte": None if ema is None else round(ema.item(), 4),
             "hyperparameters": vars(args), "params": model.num_params()}
     save_checkpoint(model, args.out, card)
     log("verifier", f"saved {args.out}: {card}")
