@@ -83,12 +83,14 @@ def main():
 
     def wanted(stage: str, output: str) -> bool:
         i = STAGES.index(stage)
-        if i > STAGES.index(args.until):
+        if i > STAGES.index(args.until) or (first is not None and i < first):
             return False
-        return (first is not None and i >= first) or not os.path.exists(output)
+        return first is not None or not os.path.exists(output)
 
     if wanted("corpus", os.path.join(corpus, "udhr.json")):
         run([py, "build_corpus.py", "--out", corpus, *prof["corpus"]], "corpus", work)
+    if not os.path.exists(os.path.join(corpus, EVAL_LANGS_FROM)):
+        raise SystemExit(f"corpus missing: {corpus}/{EVAL_LANGS_FROM} does not exist (run the corpus stage first)")
     eval_langs = ",".join(sorted(json.load(open(os.path.join(corpus, EVAL_LANGS_FROM)))))
     # The drafter's next-byte warm-up needs no verifier: it runs beside the verifier's training.
     pretrain = [py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--phase", "next_byte",
@@ -96,15 +98,18 @@ def main():
     jobs = []
     if wanted("verifier", os.path.join(ckpt, "verifier", "pytorch_model.bin")):
         jobs.append(([py, "-m", "fairspec_train.train_verifier", "--corpus", corpus, "--out", f"{ckpt}/verifier", *dev, *prof["verifier"]], "verifier"))
-    if wanted("drafter", os.path.join(ckpt, "drafter-warmup", "pytorch_model.bin")):
+    baseline_wanted = wanted("drafter", os.path.join(ckpt, "drafter-baseline", "pytorch_model.bin"))
+    if baseline_wanted and (first is not None or not os.path.exists(os.path.join(ckpt, "drafter-warmup", "pytorch_model.bin"))):
         jobs.append((pretrain, "drafter-warmup"))
     run_parallel(jobs, work)
-    if wanted("drafter", os.path.join(ckpt, "drafter-baseline", "pytorch_model.bin")):
+    if baseline_wanted:
         run([py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier", "--phase", "distill",
              "--init", f"{ckpt}/drafter-warmup", "--out", f"{ckpt}/drafter-baseline", *dev, *prof["drafter"]], "drafter", work)
+    # On a GPU the teacher pool is rebuilt in seconds; on CPU it is kept for reruns of the fine-tunes.
+    pool_cache = ["--pool-cache", f"{work}/teacher-pool.pt"] if prof["device"] == "cpu" else []
     if wanted("finetune", os.path.join(ckpt, "drafter-cont", "pytorch_model.bin")):
         run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
-             "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--eval-langs", eval_langs, "--pool-cache", f"{work}/teacher-pool.pt", *dev, *prof["finetune"]], "finetune", work)
+             "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--eval-langs", eval_langs, *pool_cache, *dev, *prof["finetune"]], "finetune", work)
     if wanted("export", os.path.join(pack, SHIPPED[-1], "onnx", "model.onnx")):
         for name in SHIPPED:
             shutil.rmtree(os.path.join(pack, name), ignore_errors=True)
@@ -121,7 +126,7 @@ def main():
         run([py, "-m", "fairspec_train.report", "--corpus", corpus, "--work", ckpt, "--pack", pack,
              "--verifier-timing", timing["verifier"], "--drafter-timing", timing["drafter-baseline"], *prof["report"]], "report", work)
         run([py, "-m", "fairspec_train.cards", "--pack", pack, "--corpus", corpus], "report", work)
-    print(f"pack ready: {pack}")
+    print(f"pack ready: {pack}" if args.until == "report" else f"stopped after stage {args.until}")
 
 
 if __name__ == "__main__":
