@@ -1,8 +1,9 @@
 """Per-language drafter-verifier statistics on held-out text.
 
 For every scored position s: verifier p(.|s), drafter q(.|s); exact acceptance
-alpha = sum_x min(p, q), cross-entropy K = -sum_x p log q, KL = K - H(p), and both
-models' bits per byte. Windows of the model context with a stride, so every scored
+alpha = sum_x min(p, q) (acceptance of sampled speculative decoding), greedy agreement
+[argmax q == argmax p] (acceptance of greedy speculative decoding), cross-entropy
+K = -sum_x p log q, KL = K - H(p), and both models' bits per byte. Windows of the model context with a stride, so every scored
 position after the first window has at least (ctx - stride) bytes of context.
 """
 from __future__ import annotations
@@ -35,7 +36,7 @@ def score_language(text: str, verifier: GPT, drafters: dict[str, GPT], max_bytes
     ids = list(text.encode("utf-8"))[:max_bytes]
     ctx = verifier.cfg.n_positions
     sums = {"n": 0, "v_nll": 0.0, "v_ent": 0.0}
-    per = {name: {"alpha": 0.0, "k": 0.0, "nll": 0.0} for name in drafters}
+    per = {name: {"alpha": 0.0, "greedy": 0.0, "k": 0.0, "nll": 0.0} for name in drafters}
     for window, first in windows(ids, ctx, stride):
         x = torch.tensor([window[:-1]])
         y = torch.tensor(window[1:])[first:]
@@ -47,6 +48,7 @@ def score_language(text: str, verifier: GPT, drafters: dict[str, GPT], max_bytes
         for name, drafter in drafters.items():
             dlogits = drafter(x)[0][0, first:].float()
             per[name]["alpha"] += acceptance_rate(dlogits, logp).sum().item()
+            per[name]["greedy"] += (dlogits.argmax(-1) == logp.argmax(-1)).sum().item()
             per[name]["k"] += cross_entropy_to_teacher(dlogits, logp).sum().item()
             per[name]["nll"] += -torch.log_softmax(dlogits, -1).gather(1, y[:, None]).sum().item()
     n = max(1, sums["n"])
@@ -54,7 +56,7 @@ def score_language(text: str, verifier: GPT, drafters: dict[str, GPT], max_bytes
     out = {"bytes": len(ids), "positions": sums["n"], "verifier_bits_per_byte": sums["v_nll"] / n / LN2,
            "verifier_entropy_nats": entropy, "drafters": {}}
     for name, s in per.items():
-        out["drafters"][name] = {"alpha": s["alpha"] / n, "cross_entropy_nats": s["k"] / n,
+        out["drafters"][name] = {"alpha": s["alpha"] / n, "greedy_agreement": s["greedy"] / n, "cross_entropy_nats": s["k"] / n,
                                  "kl_nats": s["k"] / n - entropy, "drafter_bits_per_byte": s["nll"] / n / LN2}
     return out
 

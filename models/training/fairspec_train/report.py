@@ -13,6 +13,7 @@ from .common import cpu_threads, load_card, load_checkpoint
 from .data import Corpus
 from .evaluate import evaluate_set
 from .samples import sample
+from .speedup import measured_verify_cost
 from .summary import relative, routing_table, summarise
 
 SAMPLE_PROMPTS = {"en": "The system administrator ", "de": "Die Datei wird ", "fr": "Le fichier est ",
@@ -60,7 +61,7 @@ def main(argv=None):
               "sets": {}}
     for set_name, texts in sets.items():
         results = evaluate_set(texts, verifier, drafters, args.max_bytes, args.stride)
-        summary = summarise(results, timing["c"], args.gamma_max)
+        summary = summarise(results, timing["c"], args.gamma_max, measured_verify_cost(timing["verifier_ms"]))
         report["sets"][set_name] = {
             "verifier_bits_per_byte": {l: r["verifier_bits_per_byte"] for l, r in results.items()},
             "verifier_entropy_nats": {l: r["verifier_entropy_nats"] for l, r in results.items()},
@@ -73,12 +74,16 @@ def main(argv=None):
             rel = report["sets"][set_name]["relative_to_baseline"][name]
             print(f"{name:18s} mean α {s['mean_alpha']:.4f} worst α {s['worst_alpha']:.4f} ({s['worst_language']}) "
                   f"U {s['U']:.4f} ({rel['U_change']:+.1%}) U_KL {s['U_KL']:.4f} ({rel['U_KL_change']:+.1%}) "
-                  f"S mean {s['mean_predicted_speedup']:.2f} max/min {s['speedup_max_min_ratio']:.2f}")
+                  f"S mean {s['mean_predicted_speedup']:.2f} max/min {s['speedup_max_min_ratio']:.2f} "
+                  f"greedy agreement mean {s['mean_greedy_agreement']:.3f} worst {s['worst_greedy_agreement']:.3f} "
+                  f"({s['worst_greedy_language']}) S greedy mean {s['mean_predicted_speedup_greedy']:.2f}")
     report["samples"] = {l: {"prompt": p, "greedy": sample(verifier, p, args.sample_bytes, 0.0, 0),
                              "temperature_0.7": sample(verifier, p, args.sample_bytes, 0.7, 0)}
                          for l, p in SAMPLE_PROMPTS.items()}
     shipped = args.shipped.split(",")
-    routing = routing_table(report["sets"]["udhr"]["drafters"], shipped)
+    udhr_summary = report["sets"]["udhr"]["drafters"]
+    # Greedy requests accept a draft only where both models' top bytes agree: their own table.
+    routing = {**routing_table(udhr_summary, shipped), "greedy": routing_table(udhr_summary, shipped, "greedy")}
     os.makedirs(args.pack, exist_ok=True)
     with open(os.path.join(args.pack, "eval.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, ensure_ascii=False, indent=1)

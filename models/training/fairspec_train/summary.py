@@ -4,26 +4,34 @@ from __future__ import annotations
 import statistics
 
 from .evaluate import population_variance
-from .speedup import best_gamma
+from .speedup import VerifyCost, best_gamma
 
 
-def summarise(results: dict, c: float, gamma_max: int) -> dict:
+def summarise(results: dict, c: float, gamma_max: int, verify_cost: VerifyCost | None = None) -> dict:
     """Per drafter: mean and worst alpha, U = Var_L(K_L), U_KL = Var_L(KL_L), predicted
-    speed-up per language at gamma*, and the max/min ratio of those speed-ups."""
+    speed-up per language at gamma* for sampled requests (from alpha) and for greedy ones
+    (from the greedy agreement), and the max/min ratio of the sampled speed-ups."""
     drafters = sorted(next(iter(results.values()))["drafters"])
     out = {}
     for name in drafters:
         per_lang = {}
         for lang, r in results.items():
             d = r["drafters"][name]
-            gamma, s = best_gamma(d["alpha"], c, gamma_max)
-            per_lang[lang] = {**d, "best_gamma": gamma, "predicted_speedup": s}
+            gamma, s = best_gamma(d["alpha"], c, gamma_max, verify_cost)
+            greedy_gamma, greedy_s = best_gamma(d["greedy_agreement"], c, gamma_max, verify_cost)
+            per_lang[lang] = {**d, "best_gamma": gamma, "predicted_speedup": s,
+                              "best_gamma_greedy": greedy_gamma, "predicted_speedup_greedy": greedy_s}
         alphas = {l: v["alpha"] for l, v in per_lang.items()}
         speedups = [v["predicted_speedup"] for v in per_lang.values()]
         worst = min(alphas, key=alphas.get)
+        agreement = {l: v["greedy_agreement"] for l, v in per_lang.items()}
+        worst_greedy = min(agreement, key=agreement.get)
         out[name] = {
             "mean_alpha": statistics.fmean(alphas.values()),
             "worst_alpha": alphas[worst], "worst_language": worst,
+            "mean_greedy_agreement": statistics.fmean(agreement.values()),
+            "worst_greedy_agreement": agreement[worst_greedy], "worst_greedy_language": worst_greedy,
+            "mean_predicted_speedup_greedy": statistics.fmean(v["predicted_speedup_greedy"] for v in per_lang.values()),
             "U": population_variance([v["cross_entropy_nats"] for v in per_lang.values()]),
             "U_KL": population_variance([v["kl_nats"] for v in per_lang.values()]),
             "mean_predicted_speedup": statistics.fmean(speedups),
@@ -49,19 +57,22 @@ def served_name(folder: str) -> str:
     return folder[len("drafter-"):] if folder.startswith("drafter-") else folder
 
 
-def routing_table(summary: dict, shipped: list[str]) -> dict:
-    """Per language the shipped drafter and gamma with the best predicted speed-up;
-    drafter null and gamma 0 where speculation would not pay. Drafters by served name."""
+def routing_table(summary: dict, shipped: list[str], regime: str = "sampled") -> dict:
+    """Per language the shipped drafter and gamma with the best predicted speed-up in the
+    regime ('sampled': from alpha; 'greedy': from the greedy agreement); drafter null and
+    gamma 0 where speculation would not pay. Drafters by served name."""
+    suffix = "_greedy" if regime == "greedy" else ""
+    speed, gamma_key = f"predicted_speedup{suffix}", f"best_gamma{suffix}"
     langs = sorted(next(iter(summary.values()))["languages"])
     table = {}
     for lang in langs:
-        name = max(shipped, key=lambda d: summary[d]["languages"][lang]["predicted_speedup"])
+        name = max(shipped, key=lambda d: summary[d]["languages"][lang][speed])
         best = summary[name]["languages"][lang]
-        if best["best_gamma"] == 0:
+        if best[gamma_key] == 0:
             table[lang] = {"drafter": None, "draft_length": 0}
         else:
-            table[lang] = {"drafter": served_name(name), "draft_length": best["best_gamma"]}
-    default_drafter = max(shipped, key=lambda d: summary[d]["mean_predicted_speedup"])
+            table[lang] = {"drafter": served_name(name), "draft_length": best[gamma_key]}
+    default_drafter = max(shipped, key=lambda d: statistics.fmean(v[speed] for v in summary[d]["languages"].values()))
     gammas = [v["draft_length"] for v in table.values() if v["draft_length"] > 0]
     default_gamma = int(statistics.median(gammas)) if gammas else 0
     return {"default": {"drafter": served_name(default_drafter) if default_gamma else None, "draft_length": default_gamma},

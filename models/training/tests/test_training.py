@@ -10,7 +10,7 @@ import torch  # noqa: E402
 from fairspec_train.evaluate import windows  # noqa: E402
 from fairspec_train.losses import acceptance_rate, cross_entropy_to_teacher, scdf_weights  # noqa: E402
 from fairspec_train.model import GPT, GPTConfig  # noqa: E402
-from fairspec_train.speedup import best_gamma, expected_tokens, speedup  # noqa: E402
+from fairspec_train.speedup import best_gamma, expected_tokens, measured_verify_cost, speedup  # noqa: E402
 from fairspec_train.summary import routing_table  # noqa: E402
 from fairspec_train.tokenizer import bytes_to_unicode, tokenizer_json  # noqa: E402
 
@@ -64,6 +64,27 @@ class Speedup(unittest.TestCase):
         self.assertEqual(table["languages"]["am"], {"drafter": None, "draft_length": 0})
         self.assertEqual(table["languages"]["en"], {"drafter": "d", "draft_length": 4})
         self.assertEqual(table["default"], {"drafter": "d", "draft_length": 4})
+
+
+    def test_greedy_regime_routes_on_greedy_agreement(self):
+        summary = {"drafter-d": {"mean_predicted_speedup": 1.5, "languages": {
+            "ta": {"best_gamma": 6, "predicted_speedup": 3.0, "best_gamma_greedy": 0, "predicted_speedup_greedy": 1.0},
+            "de": {"best_gamma": 5, "predicted_speedup": 2.5, "best_gamma_greedy": 3, "predicted_speedup_greedy": 1.8}}}}
+        greedy = routing_table(summary, ["drafter-d"], "greedy")
+        self.assertEqual(greedy["languages"]["ta"], {"drafter": None, "draft_length": 0})
+        self.assertEqual(greedy["languages"]["de"], {"drafter": "d", "draft_length": 3})
+        self.assertEqual(routing_table(summary, ["drafter-d"])["languages"]["ta"], {"drafter": "d", "draft_length": 6})
+
+    def test_verifier_cost_growth_shortens_gamma(self):
+        flat = best_gamma(0.7, 0.05, 8)
+        v = measured_verify_cost({"1": 5.0, "2": 5.5, "4": 6.5, "8": 10.0})
+        self.assertAlmostEqual(v(1), 1.1)
+        self.assertAlmostEqual(v(2), 1.2)  # 3 tokens: between the 2- and 4-token times
+        self.assertAlmostEqual(v(9), (10.0 + 3.5 / 4 * 2) / 5.0)  # past the table: last slope
+        costly = best_gamma(0.7, 0.05, 8, v)
+        self.assertLess(costly[0], flat[0])
+        self.assertLess(costly[1], flat[1])
+        self.assertAlmostEqual(costly[1], speedup(0.7, costly[0], 0.05, v(costly[0])))
 
 
 class Windows(unittest.TestCase):
