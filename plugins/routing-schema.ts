@@ -17,7 +17,11 @@ const DrafterEstimate = Type.Object(
         lower: Type.Number({ description: 'Lower end of the 95% credible interval.' }),
         upper: Type.Number(),
       },
-      { description: 'Posterior of the acceptance rate alpha on this language (Beta, exponential forgetting; the prior is the offline alpha from eval.json when the pack has one).' },
+      {
+        description:
+          "Posterior of the acceptance rate on this language in the regime: alpha = sum_x min(p, q) for sampled requests, the argmax " +
+          "agreement for greedy ones (Beta, exponential forgetting; the prior is eval.json's alpha or greedy_agreement when the pack has one).",
+      },
     ),
     observed_tokens: Type.Number({ description: 'Drafted tokens observed since boot.' }),
     requests: Type.Integer(),
@@ -30,20 +34,34 @@ const DrafterEstimate = Type.Object(
   { title: 'DrafterEstimate' },
 );
 
+const regimeFields = {
+  choice: Type.Object({
+    drafter: nullable(Type.String()),
+    draft_length: Type.Integer(),
+    reason: Reason,
+    expected_speedup: nullable(Type.Number({ description: 'S of this choice at the posterior mean alpha; 1 for plain decoding; null while c is unknown.' })),
+  }),
+  static: Type.Object({ drafter: nullable(Type.String()), draft_length: Type.Integer() }, { description: 'The routing table route (routing.json and config overrides).' }),
+  drafters: Type.Array(DrafterEstimate),
+};
+
+const GreedyRouting = Type.Object(regimeFields, {
+  title: 'GreedyRouting',
+  description:
+    "The same for greedy requests (temperature 0 or top_k 1): a draft is accepted only where it is the verifier's argmax, so alpha is " +
+    "the argmax agreement and the static route is routing.json's `greedy` section (else the ordinary route).",
+});
+
 const LanguageRouting = Type.Object(
   {
     language: Type.String({ description: "Language code; 'other' pools languages without their own entry; 'unknown': not detected." }),
-    choice: Type.Object({
-      drafter: nullable(Type.String()),
-      draft_length: Type.Integer(),
-      reason: Reason,
-      expected_speedup: nullable(Type.Number({ description: 'S of this choice at the posterior mean alpha; 1 for plain decoding; null while c is unknown.' })),
-    }),
-    static: Type.Object({ drafter: nullable(Type.String()), draft_length: Type.Integer() }, { description: 'The routing table route (routing.json and config overrides).' }),
+    choice: regimeFields.choice,
+    static: regimeFields.static,
     plain_requests: Type.Integer({ description: 'Plain-decoding generations observed.' }),
-    drafters: Type.Array(DrafterEstimate),
+    drafters: regimeFields.drafters,
+    greedy: GreedyRouting,
   },
-  { title: 'LanguageRouting' },
+  { title: 'LanguageRouting', description: 'choice, static and drafters are for sampled requests; `greedy` for greedy ones.' },
 );
 
 export const RoutingResponse = Type.Object(
@@ -63,6 +81,9 @@ export const RoutingResponse = Type.Object(
     }),
     languages: Type.Array(LanguageRouting),
   },
-  { title: 'Routing', description: 'The routing policy now: per language its choice, alpha estimates with intervals, c, and expected speed-ups.' },
+  {
+    title: 'Routing',
+    description: 'The routing policy now: per language and sampling regime its choice, alpha estimates with intervals, c, and expected speed-ups.',
+  },
 );
 export type RoutingResponseBody = Static<typeof RoutingResponse>;

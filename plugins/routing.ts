@@ -1,5 +1,6 @@
 // The routing capability: the policy over the pack's routing table (src/routing/route-planner.ts),
-// seeded with the offline estimates of the pack's eval.json when it has one, in the mode
+// seeded with the offline estimates of the pack's eval.json when it has one (alpha for sampled
+// requests, greedy agreement for greedy ones), in the mode
 // FAIRSPEC_ROUTING_MODE names; GET /v1/routing shows its state and the fairspec_routing_* gauges
 // export it on every scrape.
 
@@ -7,7 +8,7 @@ import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CompletionRouter } from '../src/completion-service.js';
 import { FairspecError } from '../src/errors.js';
-import { UNDETERMINED, type AdaptivePolicyOptions, type PolicySnapshot } from '../src/routing/adaptive-policy.js';
+import { UNDETERMINED, type AdaptivePolicyOptions, type PolicySnapshot, type RegimeSnapshot } from '../src/routing/adaptive-policy.js';
 import { detectLanguage } from '../src/routing/language-detector.js';
 import { UNKNOWN } from '../src/routing/language-labels.js';
 import { loadOfflineEstimates, type OfflineEstimates } from '../src/routing/offline-estimates.js';
@@ -47,7 +48,7 @@ const routingPlugin: FastifyPluginAsyncTypebox<RoutingPluginOptions> = async (fa
       table,
       drafters: engine.drafterNames,
       languages: config.metricLanguages,
-      ...(offline && { offlineAlpha: offline.alpha, offlineCost: offline.cost }),
+      ...(offline && { offlineAlpha: offline.alpha, offlineGreedyAgreement: offline.greedyAgreement, offlineCost: offline.cost }),
       source: 'routing policy',
       ...options.policy,
     });
@@ -69,7 +70,9 @@ const routingPlugin: FastifyPluginAsyncTypebox<RoutingPluginOptions> = async (fa
         summary: 'Routing policy state',
         description:
           'Per language: the drafter and draft length the router picks now and why, each drafter\'s online alpha estimate with its ' +
-          '95% interval, the cost ratio c and the expected speed-up S. In static mode the choice is routing.json; the estimates still learn.',
+          '95% interval, the cost ratio c and the expected speed-up S, for sampled requests; `greedy` holds the same for greedy ' +
+          '(temperature 0 or top_k 1) requests, whose alpha is the argmax agreement. In static mode the choice is routing.json; ' +
+          'the estimates still learn.',
         response: { 200: RoutingResponse, 503: errorResponses[503] },
       },
     },
@@ -95,20 +98,27 @@ function toResponse(s: PolicySnapshot): RoutingResponseBody {
     },
     languages: Object.entries(s.languages).map(([key, l]) => ({
       language: key === UNDETERMINED ? UNKNOWN : key,
-      choice: { drafter: l.choice.drafter, draft_length: l.choice.draftLength, reason: l.choice.reason, expected_speedup: l.expectedSpeedup },
-      static: { drafter: l.static.drafter, draft_length: l.static.draftLength },
+      ...regime(l),
       plain_requests: l.plainRequests,
-      drafters: Object.entries(l.drafters).map(([drafter, d]) => ({
-        drafter,
-        alpha: d.alpha,
-        observed_tokens: d.observedTokens,
-        requests: d.requests,
-        ready: d.ready,
-        cost_ratio: d.costRatio,
-        draft_length: d.draftLength,
-        expected_speedup: d.speedup,
-        expected_speedup_lower: d.speedupLower,
-      })),
+      greedy: regime(l.greedy),
+    })),
+  };
+}
+
+function regime(r: RegimeSnapshot) {
+  return {
+    choice: { drafter: r.choice.drafter, draft_length: r.choice.draftLength, reason: r.choice.reason, expected_speedup: r.expectedSpeedup },
+    static: { drafter: r.static.drafter, draft_length: r.static.draftLength },
+    drafters: Object.entries(r.drafters).map(([drafter, d]) => ({
+      drafter,
+      alpha: d.alpha,
+      observed_tokens: d.observedTokens,
+      requests: d.requests,
+      ready: d.ready,
+      cost_ratio: d.costRatio,
+      draft_length: d.draftLength,
+      expected_speedup: d.speedup,
+      expected_speedup_lower: d.speedupLower,
     })),
   };
 }

@@ -4,10 +4,11 @@
 // choices one after another and records per-language metrics.
 //
 // Routing (src/routing/route-planner.ts): the request's `speculative` override, else the
-// experiment arm the request was assigned to, else the routing policy. Each finished generation
-// goes back to the policy (every one, aborted included: its stats are evidence) and to the
-// observers (completed ones only: the fairness window and the experiment registry compare speeds,
-// which a generation cut short by a client that left would bias).
+// experiment arm the request was assigned to, else the routing policy; greedy requests (temperature
+// 0, or top_k 1) go by the greedy routes and estimates. Each finished generation goes back to the
+// policy (every one, aborted included: its stats are evidence) and to the observers (completed
+// ones only: the fairness window and the experiment registry compare speeds, which a generation
+// cut short by a client that left would bias).
 //
 // Choices: for prompts [p0, p1] and n = 2 the choices are p0#0, p0#1, p1#0, p1#1, i.e.
 // index = promptIndex * n + j, as in OpenAI's API. With a seed, choice j uses seed + j so the
@@ -22,6 +23,7 @@ import type { RequestQueue, Slot } from './request-queue.js';
 import { UNKNOWN } from './routing/language-labels.js';
 import type { PlannedRoute, RouteRequest } from './routing/route-planner.js';
 import type { RouteOverride } from './routing/routing-table.js';
+import { samplingRegime } from './routing/sampling-regime.js';
 import { summarizeChoice, type SpeculativeSummary } from './speculative-summary.js';
 
 /** What the service needs from the engine (src/engine). */
@@ -161,6 +163,7 @@ export class CompletionService {
         params.language !== undefined ? { language: params.language, confidence: 1 } : this.router.detect(prompt);
       const arm = params.assignment?.arm;
       const route = this.router.route(detected.language, {
+        regime: samplingRegime(params),
         ...(params.speculative !== undefined && { override: params.speculative }),
         ...(arm !== undefined && { arm }),
       });

@@ -22,6 +22,7 @@ const result: GenerateResult = {
     acceptedTokens: 3,
     acceptedPerPosition: [2, 1, 0],
     alphaSum: 4.5,
+    greedyMatches: 4,
     crossEntropySum: 2.25,
     verifierSteps: 2,
     draftMs: 1,

@@ -16,10 +16,14 @@ import { outcome } from './fairness/fixtures/outcomes.js';
 const lines = async (registry: Registry, prefix: string): Promise<string[]> =>
   (await registry.metrics()).split('\n').filter((l) => l.startsWith(prefix));
 
-t.test('routing: draft length, expected speed-up, alpha and c per bounded language', async (t) => {
+t.test('routing: draft length, expected speed-up, alpha and c per bounded language; the greedy regime beside', async (t) => {
   const drafters = ['d-base', 'd-scdf'];
   const table = new RoutingTable(
-    { default: { drafter: 'd-scdf', draft_length: 4 }, languages: { en: { drafter: 'd-scdf', draft_length: 5 }, yo: { drafter: null, draft_length: 0 } } },
+    {
+      default: { drafter: 'd-scdf', draft_length: 4 },
+      languages: { en: { drafter: 'd-scdf', draft_length: 5 }, yo: { drafter: null, draft_length: 0 } },
+      greedy: { languages: { en: { drafter: 'd-base', draft_length: 2 } } },
+    },
     { drafters },
   );
   const labels = new LanguageLabels(['en', 'am']);
@@ -31,10 +35,11 @@ t.test('routing: draft length, expected speed-up, alpha and c per bounded langua
     'fairspec_routing_draft_length{language="en"} 5',
   ], "only the table's languages before traffic; yo is not a metric label");
   t.same(await lines(registry, 'fairspec_routing_expected_speedup{'), [], 'no c known yet');
+  t.same(await lines(registry, 'fairspec_routing_greedy_draft_length{'), ['fairspec_routing_greedy_draft_length{language="en"} 2']);
 
   const spec: SpeculativeStats = {
     drafter: 'd-scdf', draftLength: 5, drafts: 20, draftedTokens: 100, acceptedTokens: 60, acceptedPerPosition: [],
-    alphaSum: 60, crossEntropySum: 0, verifierSteps: 20, draftMs: 50, verifyMs: 200,
+    alphaSum: 60, greedyMatches: 30, crossEntropySum: 0, verifierSteps: 20, draftMs: 50, verifyMs: 200,
   };
   const plain: SpeculativeStats = { ...spec, drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, acceptedTokens: 0, alphaSum: 0, verifierSteps: 100, draftMs: 0, verifyMs: 1000 };
   planner.observe('en', plain);
@@ -51,6 +56,24 @@ t.test('routing: draft length, expected speed-up, alpha and c per bounded langua
     `fairspec_routing_expected_speedup{language="en",drafter="d-scdf"} ${snap.languages.en!.expectedSpeedup}`,
     `fairspec_routing_expected_speedup{language="other",drafter="d-scdf"} ${snap.languages.other!.expectedSpeedup}`,
     `fairspec_routing_expected_speedup{language="unknown",drafter="d-scdf"} ${snap.languages.und!.expectedSpeedup}`,
+  ]);
+  t.same(await lines(registry, 'fairspec_routing_greedy_draft_length{'), [
+    'fairspec_routing_greedy_draft_length{language="en"} 2',
+    'fairspec_routing_greedy_draft_length{language="other"} 4',
+    'fairspec_routing_greedy_draft_length{language="unknown"} 4',
+  ]);
+  t.equal(snap.languages.en!.greedy.expectedSpeedup, null, "en's greedy route drafts with d-base, never timed: no S");
+  t.same(await lines(registry, 'fairspec_routing_greedy_expected_speedup{'), [
+    `fairspec_routing_greedy_expected_speedup{language="other",drafter="d-scdf"} ${snap.languages.other!.greedy.expectedSpeedup}`,
+    `fairspec_routing_greedy_expected_speedup{language="unknown",drafter="d-scdf"} ${snap.languages.und!.greedy.expectedSpeedup}`,
+  ]);
+  t.ok(snap.languages.other!.greedy.expectedSpeedup! < snap.languages.other!.expectedSpeedup!, 'agreement 0.3 < alpha 0.6: a smaller S');
+  const agreement = snap.languages.en!.greedy.drafters['d-scdf']!.alpha;
+  t.ok(Math.abs(agreement.mean - 0.3) < 0.01, `greedy agreement from greedyMatches (${agreement.mean})`);
+  t.same(await lines(registry, 'fairspec_routing_greedy_agreement{language="en",drafter="d-scdf"'), [
+    `fairspec_routing_greedy_agreement{language="en",drafter="d-scdf",bound="mean"} ${agreement.mean}`,
+    `fairspec_routing_greedy_agreement{language="en",drafter="d-scdf",bound="lower"} ${agreement.lower}`,
+    `fairspec_routing_greedy_agreement{language="en",drafter="d-scdf",bound="upper"} ${agreement.upper}`,
   ]);
   const alpha = snap.languages.en!.drafters['d-scdf']!.alpha;
   t.ok(

@@ -10,6 +10,7 @@ const stats = (over: Partial<SpeculativeStats> = {}): SpeculativeStats => ({
   acceptedTokens: 15,
   acceptedPerPosition: [5, 4, 3, 3],
   alphaSum: 14.2,
+  greedyMatches: 16,
   crossEntropySum: 9.1,
   verifierSteps: 6,
   draftMs: 1.23456,

@@ -46,6 +46,7 @@ export function emptyStats(drafter: string | null, draftLength: number): Specula
     acceptedTokens: 0,
     acceptedPerPosition: new Array<number>(draftLength).fill(0),
     alphaSum: 0,
+    greedyMatches: 0,
     crossEntropySum: 0,
     verifierSteps: 0,
     draftMs: 0,
@@ -111,8 +112,9 @@ export async function generateSpeculative(req: SpeculativeRequest): Promise<Gene
     const rows = await verifier.forward(cache, feed); // [feed.length][vocab]
     const scored = rows.slice(rows.length - (g + 1)); // [g + 1][vocab]
     stats.verifierSteps++;
+    const verifierTop = scored.map(argmax); // [g + 1]
     const verdict: Verdict = sampler.greedy
-      ? verifyGreedy(draft.tokenIds, scored.map(argmax))
+      ? verifyGreedy(draft.tokenIds, verifierTop)
       : verifySampled(
           draft.tokenIds,
           draft.probs,
@@ -127,11 +129,13 @@ export async function generateSpeculative(req: SpeculativeRequest): Promise<Gene
       stats.draftedTokens += g;
     }
     // Every drafted position is scored, also those after a rejection: their contexts are real
-    // states and both distributions are already in hand. Mean α = alphaSum / draftedTokens.
+    // states and both distributions are already in hand. Mean α = alphaSum / draftedTokens; the
+    // argmax matches are what a greedy request accepts, so sampled traffic measures greedy too.
     for (let i = 0; i < g; i++) {
       const { alpha, crossEntropy } = draftAgreement(scored[i]!, draft.logits[i]!);
       stats.alphaSum += alpha;
       stats.crossEntropySum += crossEntropy;
+      if (argmax(draft.logits[i]!) === verifierTop[i]) stats.greedyMatches++;
     }
     stats.acceptedTokens += verdict.accepted;
     for (let i = 0; i < verdict.accepted; i++) stats.acceptedPerPosition[i]!++;

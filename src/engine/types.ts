@@ -36,6 +36,11 @@ export interface SpeculativeStats {
   acceptedPerPosition: number[];
   /** Sum over drafted positions of exact alpha(s) = sum_x min(p(x|s), q(x|s)). */
   alphaSum: number;
+  /**
+   * Drafted positions (the same ones as alphaSum) where argmax of the drafter's raw logits equals
+   * argmax of the verifier's: a greedy request's acceptance, counted for every request.
+   */
+  greedyMatches: number;
   /** Sum over drafted positions of -sum_x p(x|s) log q(x|s) (nats). */
   crossEntropySum: number;
   verifierSteps: number;

@@ -27,7 +27,8 @@ export const ArmSchema = Type.Object(
       Type.Union([Type.Literal('static'), Type.Literal('adaptive')], {
         description:
           "Routing policy mode for the arm's requests; absent: the server's (FAIRSPEC_ROUTING_MODE). With a drafter, 'static' " +
-          "drafts at routing.json's length; 'adaptive' at the estimated best one, or not at all where that drafter does not pay.",
+          "drafts at routing.json's length; 'adaptive' at the estimated best one, or not at all where that drafter does not pay. " +
+          "Both go by the request's sampling regime: greedy requests by routing.json's greedy section and the argmax agreement.",
       }),
     ),
     weight: Type.Number({ minimum: 0, description: 'Relative share of traffic; the shares are weight / Σ weights.' }),

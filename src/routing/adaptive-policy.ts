@@ -3,6 +3,12 @@
 // estimates of each drafter's acceptance rate alpha on the language (acceptance-estimate.ts) and
 // of the cost terms c and v(gamma) (cost-estimate.ts).
 //
+// The acceptance rate depends on the sampling regime (sampling-regime.ts): a sampled request
+// accepts with alpha = sum_x min(p, q), a greedy one only where the argmaxes agree. Each
+// (language, drafter) keeps one estimate per regime, and every speculative request feeds both
+// (the engine measures both at every drafted position); a request is decided with its regime's
+// estimate and its regime's routing table route. The cost terms do not depend on the regime.
+//
 // Decision for one language, in order:
 //   - mode 'static', or the route's drafter (any drafter, if the route is plain) has fewer than
 //     minDraftedTokens observed: the routing table's route ('static');
@@ -22,6 +28,7 @@ import type { RandomSource } from '../engine/random.js';
 import { AcceptanceEstimate, type AcceptanceInterval } from './acceptance-estimate.js';
 import { CostEstimate, type CostSnapshot } from './cost-estimate.js';
 import { MAX_DRAFT_LENGTH, RoutingTableError, type Route, type RoutingTable } from './routing-table.js';
+import type { SamplingRegime } from './sampling-regime.js';
 import { bestDraftLength, speedup } from './speedup.js';
 
 export type RoutingMode = 'static' | 'adaptive';
@@ -44,9 +51,11 @@ export interface AdaptivePolicyOptions {
   halfLifeTokens?: number;
   /** Forgetting of step timings, in steps; default 2048. */
   costHalfLifeSteps?: number;
-  /** Offline alpha by language, then drafter (the pack's evaluation): the prior mean. */
+  /** Offline alpha by language, then drafter (the pack's evaluation): the sampled regime's prior mean. */
   offlineAlpha?: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** Weight of an offline alpha, in drafted tokens; default 64. Without one the prior is Beta(1, 1). */
+  /** Offline greedy agreement by language, then drafter: the greedy regime's prior mean. */
+  offlineGreedyAgreement?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Weight of an offline prior, in drafted tokens; default 64. Without one the prior is Beta(1, 1). */
   priorStrength?: number;
   /** Offline c by drafter, used until the drafter is timed here. */
   offlineCost?: Readonly<Record<string, number>>;
@@ -63,6 +72,7 @@ export interface AdaptivePolicyOptions {
 }
 
 export interface DrafterSnapshot {
+  /** The regime's acceptance rate: alpha (sampled) or argmax agreement (greedy). */
   alpha: AcceptanceInterval;
   observedTokens: number;
   requests: number;
@@ -75,14 +85,20 @@ export interface DrafterSnapshot {
   speedupLower: number;
 }
 
-export interface LanguageSnapshot {
-  /** What choose() returns when it does not explore. */
+/** One sampling regime of one language. */
+export interface RegimeSnapshot {
+  /** What choose() returns for the regime when it does not explore. */
   choice: RoutingChoice;
   /** S of `choice` at the posterior mean alpha: 1 for plain decoding, null while its drafter's c is unknown. */
   expectedSpeedup: number | null;
   static: Route;
-  plainRequests: number;
   drafters: Record<string, DrafterSnapshot>;
+}
+
+/** The sampled regime's fields at the top level (what they always meant), the greedy one beside. */
+export interface LanguageSnapshot extends RegimeSnapshot {
+  plainRequests: number;
+  greedy: RegimeSnapshot;
 }
 
 export interface PolicySnapshot {
@@ -102,7 +118,8 @@ export class AdaptivePolicy {
   readonly #settings: Required<Omit<AdaptivePolicyOptions, 'mode' | 'table' | 'drafters' | 'offlineCost' | 'random' | 'source'>>;
   readonly #random: RandomSource;
   readonly #costs: CostEstimate;
-  readonly #alpha = new Map<string, Map<string, AcceptanceEstimate>>();
+  /** Acceptance estimates by regime, language key, then drafter. */
+  readonly #estimates: Record<SamplingRegime, Map<string, Map<string, AcceptanceEstimate>>> = { sampled: new Map(), greedy: new Map() };
   readonly #plainRequests = new Map<string, number>();
 
   constructor(options: AdaptivePolicyOptions) {
@@ -116,6 +133,7 @@ export class AdaptivePolicy {
       halfLifeTokens: options.halfLifeTokens ?? 8192,
       costHalfLifeSteps: options.costHalfLifeSteps ?? 2048,
       offlineAlpha: options.offlineAlpha ?? {},
+      offlineGreedyAgreement: options.offlineGreedyAgreement ?? {},
       priorStrength: options.priorStrength ?? 64,
       explorationRate: options.explorationRate ?? 0.03,
       explorationDraftLength: options.explorationDraftLength ?? 2,
@@ -125,9 +143,9 @@ export class AdaptivePolicy {
     this.#costs = new CostEstimate({ halfLifeSteps: this.#settings.costHalfLifeSteps, offline: options.offlineCost ?? {} });
   }
 
-  /** The route for a request in `language` (null: undetected). */
-  choose(language: string | null): RoutingChoice {
-    const choice = this.#decide(language);
+  /** The route for a request in `language` (null: undetected) sampled in `regime`. */
+  choose(language: string | null, regime: SamplingRegime): RoutingChoice {
+    const choice = this.#decide(language, regime);
     const rate = this.#settings.explorationRate;
     if (this.mode === 'static' || rate === 0 || this.#random.next() >= rate) return choice;
     const others = this.#drafters.filter((d) => d !== choice.drafter);
@@ -142,17 +160,20 @@ export class AdaptivePolicy {
    * drafter's estimate is ready; then its gamma* when S at the lower alpha bound exceeds
    * 1 + margin, else plain decoding ('no-speedup'). Static mode always gives the table's gamma.
    */
-  forDrafter(language: string | null, drafter: string): RoutingChoice {
+  forDrafter(language: string | null, drafter: string, regime: SamplingRegime): RoutingChoice {
     if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
-    const fixed: RoutingChoice = { drafter, draftLength: this.#staticDraftLength(language), reason: 'static' };
+    const fixed: RoutingChoice = { drafter, draftLength: this.#staticDraftLength(language, regime), reason: 'static' };
     if (this.mode === 'static') return fixed;
-    const s = this.#score(language ?? UNDETERMINED, drafter);
+    const s = this.#score(language ?? UNDETERMINED, drafter, regime);
     if (!s.ready) return fixed;
     if (s.draftLength > 0 && s.speedupLower > 1 + this.#settings.margin) return { drafter, draftLength: s.draftLength, reason: 'estimate' };
     return { drafter: null, draftLength: 0, reason: 'no-speedup' };
   }
 
-  /** A finished request routed to (`drafter`, `draftLength`); plain when either is null / 0. */
+  /**
+   * A finished request routed to (`drafter`, `draftLength`); plain when either is null / 0. Feeds
+   * both regimes' estimates, whatever the request's own regime was.
+   */
   observe(language: string | null, drafter: string | null, draftLength: number, stats: SpeculativeStats): void {
     const key = language ?? UNDETERMINED;
     if (drafter === null || draftLength === 0) {
@@ -162,37 +183,42 @@ export class AdaptivePolicy {
     }
     if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
     if (stats.draftedTokens === 0) return;
-    let perDrafter = this.#alpha.get(key);
-    if (!perDrafter) this.#alpha.set(key, (perDrafter = new Map()));
-    let estimate = perDrafter.get(drafter);
-    if (!estimate) perDrafter.set(drafter, (estimate = this.#newEstimate(key, drafter)));
-    estimate.observe(stats.alphaSum, stats.draftedTokens);
+    this.#estimate(key, drafter, 'sampled').observe(stats.alphaSum, stats.draftedTokens);
+    this.#estimate(key, drafter, 'greedy').observe(stats.greedyMatches, stats.draftedTokens);
     this.#costs.observeSpeculative(drafter, draftLength, stats.draftMs, stats.draftedTokens, stats.verifyMs, stats.verifierSteps);
   }
 
   snapshot(): PolicySnapshot {
-    const keys = new Set([...this.#table.languages, ...this.#alpha.keys(), ...this.#plainRequests.keys()]);
+    const keys = new Set([...this.#table.languages, ...this.#estimates.sampled.keys(), ...this.#plainRequests.keys()]);
     const languages: Record<string, LanguageSnapshot> = {};
     for (const key of [...keys].sort()) {
-      const { drafter, draftLength } = this.#table.resolve(key === UNDETERMINED ? null : key);
-      const choice = this.#decide(key === UNDETERMINED ? null : key);
       languages[key] = {
-        choice,
-        expectedSpeedup: this.#expectedSpeedup(key, choice),
-        static: { drafter, draftLength },
+        ...this.#regimeSnapshot(key, 'sampled'),
         plainRequests: this.#plainRequests.get(key) ?? 0,
-        drafters: Object.fromEntries(this.#drafters.map((d) => [d, this.#score(key, d)])),
+        greedy: this.#regimeSnapshot(key, 'greedy'),
       };
     }
     return { mode: this.mode, costs: this.#costs.snapshot(), languages };
   }
 
-  #decide(language: string | null): RoutingChoice {
-    const { drafter, draftLength } = this.#table.resolve(language);
+  #regimeSnapshot(key: string, regime: SamplingRegime): RegimeSnapshot {
+    const language = key === UNDETERMINED ? null : key;
+    const { drafter, draftLength } = this.#table.resolve(language, regime);
+    const choice = this.#decide(language, regime);
+    return {
+      choice,
+      expectedSpeedup: this.#expectedSpeedup(key, choice, regime),
+      static: { drafter, draftLength },
+      drafters: Object.fromEntries(this.#drafters.map((d) => [d, this.#score(key, d, regime)])),
+    };
+  }
+
+  #decide(language: string | null, regime: SamplingRegime): RoutingChoice {
+    const { drafter, draftLength } = this.#table.resolve(language, regime);
     const fixed: RoutingChoice = { drafter, draftLength, reason: 'static' };
     if (this.mode === 'static') return fixed;
     const key = language ?? UNDETERMINED;
-    const ready = this.#drafters.map((d) => [d, this.#score(key, d)] as const).filter(([, s]) => s.ready);
+    const ready = this.#drafters.map((d) => [d, this.#score(key, d, regime)] as const).filter(([, s]) => s.ready);
     const warmedUp = drafter === null ? ready.length > 0 : ready.some(([d]) => d === drafter);
     if (!warmedUp) return fixed;
     let best: (typeof ready)[number] | undefined;
@@ -204,24 +230,24 @@ export class AdaptivePolicy {
     return { drafter: best[0], draftLength: best[1].draftLength, reason: 'estimate' };
   }
 
-  #expectedSpeedup(key: string, route: Route): number | null {
+  #expectedSpeedup(key: string, route: Route, regime: SamplingRegime): number | null {
     if (route.drafter === null || route.draftLength === 0) return 1;
     const c = this.#costs.costRatio(route.drafter);
     if (c === undefined) return null;
-    const alpha = (this.#alpha.get(key)?.get(route.drafter) ?? this.#newEstimate(key, route.drafter)).mean;
+    const alpha = this.#peek(key, route.drafter, regime).mean;
     return speedup(alpha, route.draftLength, c, this.#costs.verifyCost(route.draftLength));
   }
 
   /** The table's gamma for a fixed drafter: the language's, else the default route's, else the exploration length. */
-  #staticDraftLength(language: string | null): number {
-    const own = this.#table.resolve(language).draftLength;
+  #staticDraftLength(language: string | null, regime: SamplingRegime): number {
+    const own = this.#table.resolve(language, regime).draftLength;
     if (own > 0) return own;
-    const fallback = this.#table.resolve(null).draftLength;
+    const fallback = this.#table.resolve(null, regime).draftLength;
     return fallback > 0 ? fallback : this.#settings.explorationDraftLength;
   }
 
-  #score(key: string, drafter: string): DrafterSnapshot {
-    const estimate = this.#alpha.get(key)?.get(drafter) ?? this.#newEstimate(key, drafter);
+  #score(key: string, drafter: string, regime: SamplingRegime): DrafterSnapshot {
+    const estimate = this.#peek(key, drafter, regime);
     const alpha = estimate.interval();
     const counts = { alpha, observedTokens: estimate.observedTokens, requests: estimate.requests };
     const c = this.#costs.costRatio(drafter);
@@ -238,8 +264,24 @@ export class AdaptivePolicy {
     };
   }
 
-  #newEstimate(key: string, drafter: string): AcceptanceEstimate {
-    const offline = this.#settings.offlineAlpha[key]?.[drafter];
+  /** The estimate, created (and kept) on first use. */
+  #estimate(key: string, drafter: string, regime: SamplingRegime): AcceptanceEstimate {
+    const byKey = this.#estimates[regime];
+    let perDrafter = byKey.get(key);
+    if (!perDrafter) byKey.set(key, (perDrafter = new Map()));
+    let estimate = perDrafter.get(drafter);
+    if (!estimate) perDrafter.set(drafter, (estimate = this.#newEstimate(key, drafter, regime)));
+    return estimate;
+  }
+
+  /** The estimate, or its prior when nothing was observed yet (not kept: reads must not grow the state). */
+  #peek(key: string, drafter: string, regime: SamplingRegime): AcceptanceEstimate {
+    return this.#estimates[regime].get(key)?.get(drafter) ?? this.#newEstimate(key, drafter, regime);
+  }
+
+  #newEstimate(key: string, drafter: string, regime: SamplingRegime): AcceptanceEstimate {
+    const priors = regime === 'greedy' ? this.#settings.offlineGreedyAgreement : this.#settings.offlineAlpha;
+    const offline = priors[key]?.[drafter];
     const prior = offline === undefined ? WEAK_PRIOR : { prior: offline, priorStrength: this.#settings.priorStrength };
     return new AcceptanceEstimate({ halfLifeTokens: this.#settings.halfLifeTokens, ...prior });
   }
@@ -272,10 +314,12 @@ function checkOptions(o: AdaptivePolicyOptions): void {
     if (!known.has(drafter)) fail(`offlineCost.${drafter}`, drafter, 'unknown drafter');
     if (!(Number.isFinite(c) && c >= 0)) fail(`offlineCost.${drafter}`, c, 'must be a finite number >= 0');
   }
-  for (const [language, byDrafter] of Object.entries(o.offlineAlpha ?? {})) {
-    for (const [drafter, alpha] of Object.entries(byDrafter)) {
-      if (!known.has(drafter)) fail(`offlineAlpha.${language}.${drafter}`, drafter, 'unknown drafter');
-      if (!(alpha >= 0 && alpha <= 1)) fail(`offlineAlpha.${language}.${drafter}`, alpha, 'must be in [0, 1]');
+  for (const field of ['offlineAlpha', 'offlineGreedyAgreement'] as const) {
+    for (const [language, byDrafter] of Object.entries(o[field] ?? {})) {
+      for (const [drafter, rate] of Object.entries(byDrafter)) {
+        if (!known.has(drafter)) fail(`${field}.${language}.${drafter}`, drafter, 'unknown drafter');
+        if (!(rate >= 0 && rate <= 1)) fail(`${field}.${language}.${drafter}`, rate, 'must be in [0, 1]');
+      }
     }
   }
 }

@@ -1,6 +1,8 @@
 // Priors for the adaptive policy from the pack's offline evaluation, eval.json
 // (models/training/fairspec_train/report.py):
 //   sets.udhr.drafters[NAME].languages[LANG].alpha   mean exact alpha of drafter NAME on LANG
+//   ...languages[LANG].greedy_agreement             mean [argmax p == argmax q]: the greedy
+//                                                    regime's acceptance (absent in older packs)
 //   cost.c                                           drafter / verifier step time, one value for
 //                                                    every drafter (they share an architecture)
 // The report names drafters by folder ('drafter-scdf'), the engine by what follows the prefix
@@ -13,8 +15,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface OfflineEstimates {
-  /** alpha by language, then drafter. */
+  /** alpha by language, then drafter: the sampled regime's prior. */
   alpha: Record<string, Record<string, number>>;
+  /** Greedy agreement by language, then drafter: the greedy regime's prior. */
+  greedyAgreement: Record<string, Record<string, number>>;
   /** c by drafter. */
   cost: Record<string, number>;
   /** What was left out and why, for a warning at boot. */
@@ -24,10 +28,11 @@ export interface OfflineEstimates {
 const DRAFTER_PREFIX = 'drafter-';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isRate = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
 
 /** Reads the estimates out of a parsed eval.json; `drafters` are the pack's drafter names. */
 export function offlineEstimates(report: unknown, drafters: readonly string[]): OfflineEstimates {
-  const out: OfflineEstimates = { alpha: {}, cost: {}, skipped: [] };
+  const out: OfflineEstimates = { alpha: {}, greedyAgreement: {}, cost: {}, skipped: [] };
   const name = (key: string): string | undefined => {
     if (drafters.includes(key)) return key;
     const bare = key.startsWith(DRAFTER_PREFIX) ? key.slice(DRAFTER_PREFIX.length) : undefined;
@@ -47,12 +52,14 @@ export function offlineEstimates(report: unknown, drafters: readonly string[]): 
     }
     const languages = isObject(entry) && isObject(entry.languages) ? entry.languages : {};
     for (const [language, value] of Object.entries(languages)) {
+      const at = `sets.udhr.drafters.${key}.languages.${language}`;
       const alpha = isObject(value) ? value.alpha : undefined;
-      if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
-        out.skipped.push(`sets.udhr.drafters.${key}.languages.${language}.alpha = ${JSON.stringify(alpha)}: not in [0, 1]`);
-        continue;
-      }
-      (out.alpha[language] ??= {})[drafter] = alpha;
+      if (isRate(alpha)) (out.alpha[language] ??= {})[drafter] = alpha;
+      else out.skipped.push(`${at}.alpha = ${JSON.stringify(alpha)}: not in [0, 1]`);
+      // packs evaluated before greedy agreement was measured simply have none
+      const agreement = isObject(value) ? value.greedy_agreement : undefined;
+      if (isRate(agreement)) (out.greedyAgreement[language] ??= {})[drafter] = agreement;
+      else if (agreement !== undefined) out.skipped.push(`${at}.greedy_agreement = ${JSON.stringify(agreement)}: not in [0, 1]`);
     }
   }
   const c = isObject(report.cost) ? report.cost.c : undefined;

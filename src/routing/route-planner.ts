@@ -6,6 +6,8 @@
 //   3. an experiment arm with a drafter: that drafter, gamma from the arm's policy mode
 //      (AdaptivePolicy.forDrafter);
 //   4. the policy of the arm's mode, else of the configured mode (AdaptivePolicy.choose).
+// Every step but the plain arm routes by the request's sampling regime (sampling-regime.ts): the
+// table's greedy routes and the greedy acceptance estimates for greedy requests.
 // Every finished generation is observed by both policies, overridden ones included: an
 // estimate is evidence about the drafter whoever picked the route, and a static-mode server
 // still reports live estimates in GET /v1/routing.
@@ -19,6 +21,7 @@ import type { SpeculativeStats } from '../engine/types.js';
 import { AdaptivePolicy, type AdaptivePolicyOptions, type ChoiceReason, type PolicySnapshot, type RoutingMode } from './adaptive-policy.js';
 import { OTHER } from './language-labels.js';
 import type { Route, RouteOverride, RoutingTable } from './routing-table.js';
+import type { SamplingRegime } from './sampling-regime.js';
 
 /** What an experiment arm asks of routing (src/experiments/experiment.ts Arm). */
 export interface ArmRoute {
@@ -28,6 +31,8 @@ export interface ArmRoute {
 }
 
 export interface RouteRequest {
+  /** How the request samples: which routes and acceptance estimates apply. */
+  regime: SamplingRegime;
   override?: RouteOverride;
   arm?: ArmRoute;
 }
@@ -70,16 +75,16 @@ export class RoutePlanner {
   }
 
   /** Throws FairspecError (FS_UNKNOWN_DRAFTER, FS_INVALID_PARAM) for a bad request override. */
-  route(language: string | null, request: RouteRequest = {}): PlannedRoute {
-    const { override, arm } = request;
+  route(language: string | null, request: RouteRequest): PlannedRoute {
+    const { regime, override, arm } = request;
     if (override !== undefined) {
-      const { drafter, draftLength } = this.#table.resolve(language, override);
+      const { drafter, draftLength } = this.#table.resolve(language, regime, override);
       return { drafter, draftLength, reason: 'override' };
     }
     if (arm?.drafter === null) return { drafter: null, draftLength: 0, reason: 'arm' };
     const policy = this.#policies[arm?.policy ?? this.mode];
     const key = this.key(language);
-    const { drafter, draftLength, reason } = arm?.drafter !== undefined ? policy.forDrafter(key, arm.drafter) : policy.choose(key);
+    const { drafter, draftLength, reason } = arm?.drafter !== undefined ? policy.forDrafter(key, arm.drafter, regime) : policy.choose(key, regime);
     return { drafter, draftLength, reason };
   }
 

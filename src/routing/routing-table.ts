@@ -1,7 +1,10 @@
-// Which drafter and draft length (gamma) a request gets, by language.
+// Which drafter and draft length (gamma) a request gets, by language and sampling regime.
 //
 // Three layers, later wins, each field on its own:
-//   1. the pack's routing.json: a `default` route and one per evaluated language;
+//   1. the pack's routing.json: a `default` route and one per evaluated language; an optional
+//      `greedy` section of the same shape routes greedy requests (sampling-regime.ts), whose
+//      drafts are accepted far less often where the models' argmaxes disagree. A greedy request
+//      takes its language's greedy entry, else the greedy default, else the ordinary route;
 //   2. operator overrides from config, keyed by language (a language absent from routing.json
 //      may be added this way);
 //   3. the request's own `speculative` override.
@@ -18,6 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { FairspecError } from '../errors.js';
+import type { SamplingRegime } from './sampling-regime.js';
 
 /** Largest draft length accepted anywhere (the request schema and config use the same bound). */
 export const MAX_DRAFT_LENGTH = 32;
@@ -32,12 +36,16 @@ const RouteSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+const LanguagesSchema = Type.Record(Type.String({ pattern: LANGUAGE_CODE }), RouteSchema, { additionalProperties: false });
+const GreedySchema = Type.Object(
+  { default: Type.Optional(RouteSchema), languages: Type.Optional(LanguagesSchema) },
+  { additionalProperties: false },
+);
 export const RoutingFileSchema = Type.Object(
   {
     default: RouteSchema,
-    languages: Type.Optional(
-      Type.Record(Type.String({ pattern: LANGUAGE_CODE }), RouteSchema, { additionalProperties: false }),
-    ),
+    languages: Type.Optional(LanguagesSchema),
+    greedy: Type.Optional(GreedySchema),
   },
   { additionalProperties: false },
 );
@@ -92,9 +100,14 @@ export class RoutingTableError extends Error {
   }
 }
 
+/** One regime's routes: a fallback and the languages with their own. */
+interface Layer {
+  fallback: Route;
+  routes: Map<string, Route>;
+}
+
 export class RoutingTable {
-  readonly #default: Route;
-  readonly #routes = new Map<string, Route>();
+  readonly #layers: Record<SamplingRegime, Layer>;
   readonly #drafters: ReadonlySet<string>;
 
   /** Reads and checks `path` (a pack's routing.json). */
@@ -116,30 +129,42 @@ export class RoutingTable {
     const overrides = options.overrides ?? {};
     check(OverridesSchema, overrides, 'overrides', source);
 
-    const { default: fallback, languages = {} } = file as RoutingFile;
-    this.#default = this.#route(fromFile(fallback), 'default', source);
+    const { default: fallback, languages = {}, greedy } = file as RoutingFile;
+    const sampled: Layer = { fallback: this.#route(fromFile(fallback), 'default', source), routes: new Map() };
     for (const [language, route] of Object.entries(languages)) {
-      this.#routes.set(language, this.#route(fromFile(route), `languages.${language}`, source));
+      sampled.routes.set(language, this.#route(fromFile(route), `languages.${language}`, source));
     }
-    for (const [language, override] of Object.entries(overrides)) {
-      const base = this.#routes.get(language) ?? this.#default;
-      this.#routes.set(language, this.#route({ ...base, ...definedFields(override) }, `overrides.${language}`, source));
+    // Without a greedy default, a language without a greedy entry keeps its ordinary route.
+    const greedyLayer: Layer = greedy?.default
+      ? { fallback: this.#route(fromFile(greedy.default), 'greedy.default', source), routes: new Map() }
+      : { fallback: sampled.fallback, routes: new Map(sampled.routes) };
+    for (const [language, route] of Object.entries(greedy?.languages ?? {})) {
+      greedyLayer.routes.set(language, this.#route(fromFile(route), `greedy.languages.${language}`, source));
     }
+    // Operator overrides win over both regimes' routes.
+    for (const layer of [sampled, greedyLayer]) {
+      for (const [language, override] of Object.entries(overrides)) {
+        const base = layer.routes.get(language) ?? layer.fallback;
+        layer.routes.set(language, this.#route({ ...base, ...definedFields(override) }, `overrides.${language}`, source));
+      }
+    }
+    this.#layers = { sampled, greedy: greedyLayer };
   }
 
-  /** Languages with a route of their own, sorted. */
+  /** Languages with a route of their own in either regime, sorted. */
   get languages(): string[] {
-    return [...this.#routes.keys()].sort();
+    return [...new Set([...this.#layers.sampled.routes.keys(), ...this.#layers.greedy.routes.keys()])].sort();
   }
 
   /**
-   * The route for `language` (null: undetected), with a request's override applied on top.
-   * Throws FairspecError FS_UNKNOWN_DRAFTER / FS_INVALID_PARAM for a bad override.
+   * The route for `language` (null: undetected) in `regime`, with a request's override applied on
+   * top. Throws FairspecError FS_UNKNOWN_DRAFTER / FS_INVALID_PARAM for a bad override.
    */
-  resolve(language: string | null, override?: RouteOverride): ResolvedRoute {
-    const own = language === null ? undefined : this.#routes.get(language);
+  resolve(language: string | null, regime: SamplingRegime, override?: RouteOverride): ResolvedRoute {
+    const layer = this.#layers[regime];
+    const own = language === null ? undefined : layer.routes.get(language);
     const source = own ? 'language' : 'default';
-    let route = own ?? this.#default;
+    let route = own ?? layer.fallback;
     if (override) {
       checkRequestOverride(override, this.#drafters);
       route = { ...route, ...definedFields(override) };
@@ -161,7 +186,7 @@ function check(schema: typeof RoutingFileSchema | typeof OverridesSchema, value:
   if (!error) return;
   const path = [root, ...error.path.split('/').slice(1)].filter((p) => p !== '').join('.');
   // TypeBox reports a key outside the record's pattern as an unexpected property
-  const badKey = /^(overrides|languages)\.[^.]+$/.test(path) && error.message === 'Unexpected property';
+  const badKey = /^(overrides|(greedy\.)?languages)\.[^.]+$/.test(path) && error.message === 'Unexpected property';
   const reason = badKey
     ? "not a canonical language code (ISO 639-1, else 639-3; 'zh-Hant'; 'pt' covers pt-BR and pt-PT)"
     : error.message.charAt(0).toLowerCase() + error.message.slice(1);

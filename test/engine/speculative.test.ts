@@ -3,7 +3,7 @@ import { CausalLM } from '../../src/engine/causal-lm.js';
 import { Drafter } from '../../src/engine/drafter.js';
 import { loadEngine, type Engine } from '../../src/engine/engine.js';
 import { createRandom } from '../../src/engine/random.js';
-import { TokenSampler, softmax } from '../../src/engine/sampling.js';
+import { TokenSampler, argmax, softmax } from '../../src/engine/sampling.js';
 import { generateSpeculative } from '../../src/engine/speculative.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import type { GenerateOptions, GenerateResult, SamplingOptions } from '../../src/engine/types.js';
@@ -319,7 +319,64 @@ t.test('speculative stats', async (t) => {
   t.same(hot.tokenIds, r.tokenIds);
   t.equal(hot.stats.alphaSum, s.alphaSum);
   t.equal(hot.stats.crossEntropySum, s.crossEntropySum);
+  t.equal(hot.stats.greedyMatches, s.greedyMatches, 'argmax matches read the raw logits too');
+
+  const sampled = await generate(gpt2, 'Statistics', { drafter: 'small', draftLength: 4, maxTokens: 40, temperature: 1, seed: 3 });
+  const m = sampled.stats.greedyMatches;
+  t.ok(Number.isInteger(m) && m >= 0 && m <= sampled.stats.draftedTokens, `a sampled request counts argmax matches too (${m} of ${sampled.stats.draftedTokens})`);
 
   const plain = await generate(gpt2, 'Statistics', { drafter: 'small', draftLength: 0 });
-  t.match(plain.stats, { drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, acceptedPerPosition: [] });
+  t.match(plain.stats, { drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, greedyMatches: 0, acceptedPerPosition: [] });
+});
+
+/** A drafter that keeps what it proposed after which context, to recount matches independently. */
+class RecordingDrafter extends Drafter {
+  readonly proposals: { context: number[]; draft: number[] }[] = [];
+
+  override async propose(committed: readonly number[], gamma: number, sampler: TokenSampler) {
+    const draft = await super.propose(committed, gamma, sampler);
+    this.proposals.push({ context: [...committed], draft: [...draft.tokenIds] });
+    return draft;
+  }
+}
+
+t.test('greedyMatches: every drafted position whose draft is the verifier argmax, after a rejection too', async (t) => {
+  const drafterModel = await CausalLM.load(GPT2_DRAFTER, MODEL_OPTIONS);
+  t.teardown(() => drafterModel.release());
+  let matches = 0;
+  let accepted = 0;
+  let drafted = 0;
+  for (const prompt of PROMPTS.slice(0, 6)) {
+    for (const draftLength of [2, 5]) {
+      const drafter = new RecordingDrafter('small', drafterModel);
+      const r = await generateSpeculative({
+        verifier: gpt2.verifier,
+        drafter,
+        draftLength,
+        promptIds: gpt2.tokenizer.encode(prompt),
+        sampler: new TokenSampler({ temperature: 0, topK: 0, topP: 1 }, createRandom(0)),
+        maxTokens: 24,
+        stop: [],
+        eosTokenIds: [],
+        decode: (ids) => gpt2.tokenizer.decode(ids),
+      });
+      // The verifier's argmax at each drafted position, from one uncached pass over context + draft.
+      let expected = 0;
+      for (const { context, draft } of drafter.proposals) {
+        const rows = await gpt2.verifier.forward(gpt2.verifier.newCache(), [...context, ...draft]);
+        draft.forEach((token, i) => {
+          if (token === argmax(rows[context.length - 1 + i]!)) expected++;
+        });
+      }
+      const label = `${JSON.stringify(prompt)} γ=${draftLength}`;
+      t.equal(r.stats.greedyMatches, expected, `${label}: ${expected} matches`);
+      t.ok(r.stats.greedyMatches >= r.stats.acceptedTokens, `${label}: at least the accepted drafts`);
+      t.equal(r.stats.draftedTokens, drafter.proposals.reduce((n, p) => n + p.draft.length, 0));
+      matches += r.stats.greedyMatches;
+      accepted += r.stats.acceptedTokens;
+      drafted += r.stats.draftedTokens;
+    }
+  }
+  t.ok(matches > accepted, `positions after a rejection are counted (${matches} matches, ${accepted} accepted)`);
+  t.ok(matches < drafted, `and mismatches are not (${matches} of ${drafted})`);
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { buildTestApp, completionBody, sample, testPack } from '../helpers/build-app.js';
+import { buildTestApp, completionBody, sample, testPack, TEST_ROUTING } from '../helpers/build-app.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/gpt2-pack', import.meta.url));
 
@@ -34,6 +34,8 @@ t.test('GET /v1/routing: per language the choice, alpha with its interval, c and
   t.same(en0.static, { drafter: 'small', draft_length: 3 });
   t.same(en0.drafters.map((d: { drafter: string }) => d.drafter), ['nopos', 'small']);
   t.same(en0.drafters[1].alpha, { mean: 0.5, sd: Math.sqrt(1 / 12), lower: 0, upper: 1 }, 'the Beta(1, 1) prior: the pack has no eval.json');
+  t.same(en0.greedy.static, en0.static, 'no greedy section in routing.json: greedy requests route alike');
+  t.same(en0.greedy.choice, en0.choice);
 
   for (const language of ['en', 'en', 'am', 'pt']) {
     const res = await app.inject({ method: 'POST', url: '/v1/completions', payload: completionBody({ language, max_tokens: 12 }) });
@@ -60,6 +62,49 @@ t.test('GET /v1/routing: per language the choice, alpha with its interval, c and
   t.equal(sample(metrics, 'fairspec_routing_expected_speedup{language="en",drafter="small"}'), en.choice.expected_speedup);
   t.equal(sample(metrics, 'fairspec_routing_alpha{language="en",drafter="small",bound="lower"}'), small.alpha.lower);
   t.equal(sample(metrics, 'fairspec_routing_cost_ratio{drafter="small"}'), small.cost_ratio);
+  const greedySmall = en.greedy.drafters.find((d: { drafter: string }) => d.drafter === 'small');
+  t.same([greedySmall.requests, greedySmall.observed_tokens], [small.requests, small.observed_tokens], 'every speculative request feeds both regimes');
+  t.not(greedySmall.alpha.mean, small.alpha.mean, 'with their own measures');
+  t.equal(sample(metrics, 'fairspec_routing_greedy_draft_length{language="en"}'), 3);
+  t.equal(sample(metrics, 'fairspec_routing_greedy_agreement{language="en",drafter="small",bound="mean"}'), greedySmall.alpha.mean);
+  t.equal(sample(metrics, 'fairspec_routing_greedy_expected_speedup{language="en",drafter="small"}'), en.greedy.choice.expected_speedup);
+});
+
+t.test("greedy requests follow routing.json's greedy section and eval.json's greedy agreement", async (t) => {
+  const dir = pack(t, (d) => {
+    cpSync(testPack(), d, { recursive: true });
+    const greedy = { languages: { en: { drafter: null, draft_length: 0 }, fr: { drafter: 'small', draft_length: 5 } } };
+    writeFileSync(join(d, 'routing.json'), JSON.stringify({ ...TEST_ROUTING, greedy }));
+    const en = { alpha: 0.8, greedy_agreement: 0.1 };
+    writeFileSync(join(d, 'eval.json'), JSON.stringify({ cost: { c: 0.125 }, sets: { udhr: { drafters: { 'drafter-small': { languages: { en } } } } } }));
+  });
+  const app = await buildTestApp(t, { packDir: dir });
+  const routing = (await app.inject({ method: 'GET', url: '/v1/routing' })).json();
+  const en = routing.languages.find((l: { language: string }) => l.language === 'en');
+  t.same(en.static, { drafter: 'small', draft_length: 3 });
+  t.same(en.greedy.static, { drafter: null, draft_length: 0 });
+  t.same(en.greedy.choice, { drafter: null, draft_length: 0, reason: 'static', expected_speedup: 1 });
+  const small = (r: { drafters: { drafter: string; alpha: { mean: number } }[] }) => r.drafters.find((d) => d.drafter === 'small')!.alpha.mean;
+  t.ok(Math.abs(small(en) - 0.8) < 1e-12 && Math.abs(small(en.greedy) - 0.1) < 1e-12, 'alpha and greedy agreement priors');
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.equal(sample(metrics, 'fairspec_routing_draft_length{language="en"}'), 3);
+  t.equal(sample(metrics, 'fairspec_routing_greedy_draft_length{language="en"}'), 0);
+  t.equal(sample(metrics, 'fairspec_routing_greedy_expected_speedup{language="en",drafter="none"}'), 1);
+
+  const route = async (body: Record<string, unknown>): Promise<string> => {
+    const res = await app.inject({ method: 'POST', url: '/v1/completions', payload: completionBody({ max_tokens: 4, ...body }) });
+    t.equal(res.statusCode, 200);
+    const s = res.json().speculative;
+    return `${s.drafter}/${s.draft_length}`;
+  };
+  t.equal(await route({ language: 'en', temperature: 0 }), 'null/0', 'greedy en: the greedy route');
+  t.equal(await route({ language: 'en', temperature: 1, seed: 1 }), 'small/3', 'sampled en: the ordinary route');
+  t.equal(await route({ language: 'en', temperature: 0.7, top_k: 1, seed: 1 }), 'null/0', 'top_k 1 accepts like greedy');
+  t.equal(await route({ language: 'fr', temperature: 0 }), 'small/5');
+  t.equal(await route({ language: 'fr', temperature: 1, seed: 1 }), 'nopos/2');
+  t.equal(await route({ language: 'de', temperature: 0 }), 'small/4', 'no greedy entry nor greedy default: the ordinary route');
+  t.equal(await route({ language: 'en', temperature: 0, speculative: { draft_length: 2 } }), 'null/0', 'an override over the plain greedy route has no drafter');
+  t.equal(await route({ language: 'en', temperature: 0, speculative: { drafter: 'nopos', draft_length: 2 } }), 'nopos/2', 'a full override wins');
 });
 
 t.test('GET /v1/routing answers 503 while no pack is loaded', async (t) => {

@@ -18,12 +18,15 @@ const policy = (options: Partial<AdaptivePolicyOptions> = {}) =>
   new AdaptivePolicy({ mode: 'adaptive', table, drafters, minDraftedTokens: 500, random: NEVER, ...options });
 
 const T0 = 10; // plain verifier ms per step
-/** A request with `tokens` drafted positions at exact alpha `alpha` and drafter cost ratio `c`. */
-function spec(drafter: string, gamma: number, alpha: number, c: number, tokens = 100, v = 1): SpeculativeStats {
+/**
+ * A request with `tokens` drafted positions at exact alpha `alpha`, argmax agreement `agreement`
+ * (default: alpha) and drafter cost ratio `c`.
+ */
+function spec(drafter: string, gamma: number, alpha: number, c: number, tokens = 100, v = 1, agreement = alpha): SpeculativeStats {
   const steps = Math.ceil(tokens / gamma);
   return {
     drafter, draftLength: gamma, drafts: steps, draftedTokens: tokens, acceptedTokens: Math.round(alpha * tokens),
-    acceptedPerPosition: [], alphaSum: alpha * tokens, crossEntropySum: 0,
+    acceptedPerPosition: [], alphaSum: alpha * tokens, greedyMatches: Math.round(agreement * tokens), crossEntropySum: 0,
     verifierSteps: steps, draftMs: c * T0 * tokens, verifyMs: v * T0 * steps,
   };
 }
@@ -36,31 +39,31 @@ const feed = (p: AdaptivePolicy, lang: string, drafter: string, gamma: number, a
 
 t.test('static mode is exactly the routing table, whatever it observes', async (t) => {
   const p = policy({ mode: 'static', explorationRate: 0.5, random: { next: () => 0 } });
-  const before = ['en', 'am', 'yo', 'fr', null].map((l) => p.choose(l));
+  const before = ['en', 'am', 'yo', 'fr', null].map((l) => p.choose(l, 'sampled'));
   t.same(before[0], { drafter: 'd-scdf', draftLength: 5, reason: 'static' });
   t.same(before[2], { drafter: null, draftLength: 0, reason: 'static' });
   feed(p, 'am', 'd-base', 3, 0.05, 0.5, 50);
   feed(p, 'yo', 'd-scdf', 2, 0.95, 0.01, 50);
-  t.same(['en', 'am', 'yo', 'fr', null].map((l) => p.choose(l)), before);
+  t.same(['en', 'am', 'yo', 'fr', null].map((l) => p.choose(l, 'sampled')), before);
   t.ok(Math.abs(p.snapshot().languages.am!.drafters['d-base']!.alpha.mean - 0.05) < 0.01, 'still estimates, for the snapshot');
 });
 
 t.test('the static route until its drafter has minDraftedTokens, then the estimate', async (t) => {
   const p = policy();
   feed(p, 'am', 'd-base', 3, 0.8, 0.05, 4);
-  t.same(p.choose('am'), { drafter: 'd-base', draftLength: 3, reason: 'static' }, '400 < 500 drafted tokens');
+  t.same(p.choose('am', 'sampled'), { drafter: 'd-base', draftLength: 3, reason: 'static' }, '400 < 500 drafted tokens');
   feed(p, 'am', 'd-base', 3, 0.8, 0.05, 1);
   const expected = bestDraftLength(p.snapshot().languages.am!.drafters['d-base']!.alpha.mean, 0.05, 8).draftLength;
-  t.same(p.choose('am'), { drafter: 'd-base', draftLength: expected, reason: 'estimate' });
+  t.same(p.choose('am', 'sampled'), { drafter: 'd-base', draftLength: expected, reason: 'estimate' });
   t.not(expected, 3);
-  t.same(p.choose('en'), { drafter: 'd-scdf', draftLength: 5, reason: 'static' }, 'other languages untouched');
+  t.same(p.choose('en', 'sampled'), { drafter: 'd-scdf', draftLength: 5, reason: 'static' }, 'other languages untouched');
 });
 
 t.test('alpha below c ends at gamma 0; a drafter that improves brings speculation back via exploration', async (t) => {
   const p = policy({ halfLifeTokens: 1000, explorationRate: 0.05, random: createRandom(42) });
   let alpha = 0.2; // d-base on 'am' with c = 0.3: S(gamma) < 1 for every gamma
   const serve = (): RoutingChoice => {
-    const choice = p.choose('am');
+    const choice = p.choose('am', 'sampled');
     if (choice.drafter === null) p.observe('am', null, 0, plain());
     else p.observe('am', choice.drafter, choice.draftLength, spec(choice.drafter, choice.draftLength, choice.drafter === 'd-base' ? alpha : 0.1, 0.3, 50));
     return choice;
@@ -102,22 +105,22 @@ t.test('picks the drafter with the higher expected speed-up, at its gamma*', asy
   feed(p, 'en', 'd-base', 2, 0.85, 0.05, 20);
   const d = p.snapshot().languages.en!.drafters;
   t.ok(d['d-base']!.speedup > d['d-scdf']!.speedup);
-  t.same(p.choose('en'), { drafter: 'd-base', draftLength: d['d-base']!.draftLength, reason: 'estimate' });
+  t.same(p.choose('en', 'sampled'), { drafter: 'd-base', draftLength: d['d-base']!.draftLength, reason: 'estimate' });
 });
 
 t.test('the margin: a speed-up within noise of 1 stays plain', async (t) => {
   const p = policy();
   feed(p, 'am', 'd-base', 1, 0.31, 0.3, 50); // S(1) = 1.31 / 1.3 = 1.008 > 1, but not > 1.02
   t.ok(p.snapshot().languages.am!.drafters['d-base']!.speedup > 1);
-  t.same(p.choose('am'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
-  t.equal(policy({ margin: 0 }).choose('am').reason, 'static');
+  t.same(p.choose('am', 'sampled'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
+  t.equal(policy({ margin: 0 }).choose('am', 'sampled').reason, 'static');
 });
 
 t.test('gamma chosen increases with alpha', async (t) => {
   const gammas = [0.4, 0.6, 0.8, 0.95].map((alpha) => {
     const p = policy({ maxDraftLength: 16 });
     feed(p, 'en', 'd-scdf', 4, alpha, 0.05, 10);
-    return p.choose('en').draftLength;
+    return p.choose('en', 'sampled').draftLength;
   });
   t.same(gammas, [...gammas].sort((a, b) => a - b), `gammas ${gammas}`);
   t.ok(gammas[0]! < gammas.at(-1)!);
@@ -131,7 +134,7 @@ t.test('measured verification cost shortens the draft', async (t) => {
     flat.observe(null, 'd-scdf', g, spec('d-scdf', g, 0.8, 0.05));
     steep.observe(null, 'd-scdf', g, spec('d-scdf', g, 0.8, 0.05, 100, 1 + 0.1 * g));
   }
-  t.ok(steep.choose(null).draftLength < flat.choose(null).draftLength);
+  t.ok(steep.choose(null, 'sampled').draftLength < flat.choose(null, 'sampled').draftLength);
   t.ok(steep.snapshot().languages.und, 'undetected requests are kept under und');
 });
 
@@ -139,7 +142,7 @@ t.test('exploration: rate within bounds, never the current choice, repeatable wi
   const run = (seed: number, n: number) => {
     const p = policy({ explorationRate: 0.03, random: createRandom(seed) });
     feed(p, 'en', 'd-scdf', 5, 0.8, 0.05, 10);
-    return Array.from({ length: n }, () => p.choose('en'));
+    return Array.from({ length: n }, () => p.choose('en', 'sampled'));
   };
   const choices = run(7, 20000);
   const explored = choices.filter((c) => c.reason === 'explore');
@@ -148,9 +151,9 @@ t.test('exploration: rate within bounds, never the current choice, repeatable wi
   t.ok(explored.every((c) => c.drafter === 'd-base' && c.draftLength === 2));
   t.same(run(7, 500), choices.slice(0, 500), 'same seed, same choices');
   const plainLang = policy({ explorationRate: 0.05, random: createRandom(3) });
-  const drafted = new Set(Array.from({ length: 2000 }, () => plainLang.choose('yo')).flatMap((c) => (c.reason === 'explore' ? [c.drafter] : [])));
+  const drafted = new Set(Array.from({ length: 2000 }, () => plainLang.choose('yo', 'sampled')).flatMap((c) => (c.reason === 'explore' ? [c.drafter] : [])));
   t.same([...drafted].sort(), drafters, 'a plain language explores every drafter');
-  t.notOk(Array.from({ length: 1000 }, () => policy({ explorationRate: 0 }).choose('en')).some((c) => c.reason === 'explore'));
+  t.notOk(Array.from({ length: 1000 }, () => policy({ explorationRate: 0 }).choose('en', 'sampled')).some((c) => c.reason === 'explore'));
 });
 
 t.test('checks its options at construction, naming the field', async (t) => {
@@ -177,30 +180,30 @@ t.test('offline alpha and c seed the estimates', async (t) => {
   t.ok(Math.abs(d.alpha.mean - 0.42) < 1e-12);
   t.equal(d.costRatio, 0.07);
   t.notOk(d.ready, 'not used before minDraftedTokens');
-  t.equal(p.choose('am').reason, 'static');
+  t.equal(p.choose('am', 'sampled').reason, 'static');
 });
 
 t.test('forDrafter: the table gamma until the fixed drafter is ready, then its gamma*, or plain when it does not pay', async (t) => {
   const p = policy();
-  t.same(p.forDrafter('en', 'd-base'), { drafter: 'd-base', draftLength: 5, reason: 'static' }, "en's table gamma, with the arm's drafter");
-  t.same(p.forDrafter('yo', 'd-base'), { drafter: 'd-base', draftLength: 4, reason: 'static' }, "yo is plain in the table: the default route's gamma");
-  t.same(p.forDrafter(null, 'd-scdf'), { drafter: 'd-scdf', draftLength: 4, reason: 'static' });
+  t.same(p.forDrafter('en', 'd-base', 'sampled'), { drafter: 'd-base', draftLength: 5, reason: 'static' }, "en's table gamma, with the arm's drafter");
+  t.same(p.forDrafter('yo', 'd-base', 'sampled'), { drafter: 'd-base', draftLength: 4, reason: 'static' }, "yo is plain in the table: the default route's gamma");
+  t.same(p.forDrafter(null, 'd-scdf', 'sampled'), { drafter: 'd-scdf', draftLength: 4, reason: 'static' });
   const plainTable = new RoutingTable({ default: { drafter: null, draft_length: 0 } }, { drafters });
   t.same(
-    new AdaptivePolicy({ mode: 'adaptive', table: plainTable, drafters, explorationDraftLength: 3 }).forDrafter('en', 'd-base'),
+    new AdaptivePolicy({ mode: 'adaptive', table: plainTable, drafters, explorationDraftLength: 3 }).forDrafter('en', 'd-base', 'sampled'),
     { drafter: 'd-base', draftLength: 3, reason: 'static' },
     'no gamma anywhere in the table: the exploration length',
   );
 
   feed(p, 'am', 'd-scdf', 3, 0.85, 0.05, 10);
   const gamma = p.snapshot().languages.am!.drafters['d-scdf']!.draftLength;
-  t.same(p.forDrafter('am', 'd-scdf'), { drafter: 'd-scdf', draftLength: gamma, reason: 'estimate' }, 'the fixed drafter, not the table one');
+  t.same(p.forDrafter('am', 'd-scdf', 'sampled'), { drafter: 'd-scdf', draftLength: gamma, reason: 'estimate' }, 'the fixed drafter, not the table one');
   feed(p, 'en', 'd-base', 3, 0.1, 0.5, 10);
-  t.same(p.forDrafter('en', 'd-base'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
-  t.same(policy({ mode: 'static' }).forDrafter('en', 'd-base'), { drafter: 'd-base', draftLength: 5, reason: 'static' });
-  t.throws(() => p.forDrafter('en', 'd-huge'), RangeError);
+  t.same(p.forDrafter('en', 'd-base', 'sampled'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
+  t.same(policy({ mode: 'static' }).forDrafter('en', 'd-base', 'sampled'), { drafter: 'd-base', draftLength: 5, reason: 'static' });
+  t.throws(() => p.forDrafter('en', 'd-huge', 'sampled'), RangeError);
   const explorer = policy({ explorationRate: 0.5, random: { next: () => 0 } });
-  t.equal(explorer.forDrafter('en', 'd-base').reason, 'static', 'a fixed drafter never explores');
+  t.equal(explorer.forDrafter('en', 'd-base', 'sampled').reason, 'static', 'a fixed drafter never explores');
 });
 
 t.test("the snapshot's expected speed-up of the choice", async (t) => {
@@ -213,4 +216,87 @@ t.test("the snapshot's expected speed-up of the choice", async (t) => {
   t.equal(en.choice.reason, 'static');
   const alpha = en.drafters['d-scdf']!.alpha.mean;
   t.ok(Math.abs(en.expectedSpeedup! - (1 - alpha ** 6) / (1 - alpha) / (5 * 0.1 + 1)) < 1e-9, 'S(alpha, 5, c) with v = 1');
+});
+
+// The old default pack's Tamil: alpha 0.94 offline, yet greedy acceptance 0.009. Greedy requests
+// must be decided on the argmax agreement, sampled ones on alpha, from the same traffic.
+t.test('greedy requests go plain where argmax agreement is low, sampled ones still speculate; greedy comes back when it rises', async (t) => {
+  const p = policy({ halfLifeTokens: 1000 });
+  let agreement = 0.05;
+  const serve = (regime: 'sampled' | 'greedy'): RoutingChoice => {
+    const choice = p.choose('am', regime);
+    if (choice.drafter === null) p.observe('am', null, 0, plain());
+    else p.observe('am', choice.drafter, choice.draftLength, spec(choice.drafter, choice.draftLength, 0.9, 0.2, 100, 1, agreement));
+    return choice;
+  };
+  for (let i = 0; i < 10; i++) serve('sampled');
+  const sampled = p.choose('am', 'sampled');
+  t.equal(sampled.drafter, 'd-base', 'alpha 0.9 at c 0.2 pays for sampled requests');
+  t.equal(sampled.reason, 'estimate');
+  t.ok(sampled.draftLength >= 3, `sampled gamma ${sampled.draftLength}`);
+  t.same(p.choose('am', 'greedy'), { drafter: null, draftLength: 0, reason: 'no-speedup' }, 'agreement 0.05 does not pay for greedy requests');
+
+  const am = p.snapshot().languages.am!;
+  t.ok(Math.abs(am.drafters['d-base']!.alpha.mean - 0.9) < 0.01, `sampled estimate ${am.drafters['d-base']!.alpha.mean}`);
+  t.ok(Math.abs(am.greedy.drafters['d-base']!.alpha.mean - 0.05) < 0.01, `greedy estimate ${am.greedy.drafters['d-base']!.alpha.mean}`);
+  t.equal(am.greedy.drafters['d-base']!.observedTokens, am.drafters['d-base']!.observedTokens, 'every speculative request feeds both');
+  t.same(am.greedy.choice, { drafter: null, draftLength: 0, reason: 'no-speedup' });
+  t.equal(am.greedy.expectedSpeedup, 1);
+  t.equal(am.choice.reason, 'estimate', 'the top level is still the sampled regime');
+  t.ok(am.expectedSpeedup! > 1.5, `sampled S ${am.expectedSpeedup}`);
+
+  // Greedy traffic alone runs plain and teaches nothing; the sampled traffic keeps measuring the
+  // agreement, so a retrained drafter brings greedy requests back without exploration.
+  agreement = 0.85;
+  let back = -1;
+  for (let i = 0; i < 100 && back < 0; i++) {
+    if (serve('greedy').drafter !== null) back = i;
+    serve('sampled');
+  }
+  t.ok(back > 0, `greedy speculates again after ${back} rounds`);
+  t.same(p.choose('am', 'greedy'), { drafter: 'd-base', draftLength: p.snapshot().languages.am!.greedy.drafters['d-base']!.draftLength, reason: 'estimate' });
+});
+
+t.test('forDrafter decides with the regime estimate too', async (t) => {
+  const p = policy();
+  for (let i = 0; i < 10; i++) p.observe('en', 'd-base', 4, spec('d-base', 4, 0.9, 0.05, 100, 1, 0.05));
+  t.equal(p.forDrafter('en', 'd-base', 'sampled').reason, 'estimate');
+  t.same(p.forDrafter('en', 'd-base', 'greedy'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
+});
+
+t.test('offline greedy agreement is the greedy prior; alpha stays the sampled one', async (t) => {
+  const p = policy({ offlineAlpha: { am: { 'd-base': 0.94 } }, offlineGreedyAgreement: { am: { 'd-base': 0.009 } }, offlineCost: { 'd-base': 0.05 } });
+  const am = p.snapshot().languages.am!;
+  t.ok(Math.abs(am.drafters['d-base']!.alpha.mean - 0.94) < 1e-12);
+  t.ok(Math.abs(am.greedy.drafters['d-base']!.alpha.mean - 0.009) < 1e-12);
+  t.ok(am.drafters['d-base']!.speedup > 2 && am.greedy.drafters['d-base']!.draftLength === 0, 'the priors alone would route the regimes apart');
+  const weak = policy({ offlineAlpha: { am: { 'd-base': 0.94 } } }).snapshot().languages.am!.greedy.drafters['d-base']!;
+  t.equal(weak.alpha.mean, 0.5, 'no greedy prior: Beta(1, 1), not alpha');
+  t.throws(() => policy({ offlineGreedyAgreement: { ta: { 'd-base': 1.5 } } }), { name: 'RoutingTableError', field: 'offlineGreedyAgreement.ta.d-base' });
+  t.throws(() => policy({ offlineGreedyAgreement: { ta: { 'd-huge': 0.5 } } }), { name: 'RoutingTableError', field: 'offlineGreedyAgreement.ta.d-huge' });
+});
+
+t.test("each regime starts from its own table route", async (t) => {
+  const split = new RoutingTable(
+    {
+      default: { drafter: 'd-scdf', draft_length: 4 },
+      languages: { ta: { drafter: 'd-scdf', draft_length: 8 } },
+      greedy: { default: { drafter: 'd-base', draft_length: 2 }, languages: { ta: { drafter: null, draft_length: 0 } } },
+    },
+    { drafters },
+  );
+  for (const mode of ['static', 'adaptive'] as const) {
+    const p = policy({ mode, table: split });
+    t.same(p.choose('ta', 'sampled'), { drafter: 'd-scdf', draftLength: 8, reason: 'static' }, mode);
+    t.same(p.choose('ta', 'greedy'), { drafter: null, draftLength: 0, reason: 'static' }, mode);
+    t.same(p.choose('fr', 'greedy'), { drafter: 'd-base', draftLength: 2, reason: 'static' }, mode);
+    t.same(p.forDrafter('ta', 'd-base', 'greedy'), { drafter: 'd-base', draftLength: 2, reason: 'static' }, `${mode}: a plain greedy route borrows the greedy default's gamma`);
+    const ta = p.snapshot().languages.ta!;
+    t.same([ta.static, ta.greedy.static], [{ drafter: 'd-scdf', draftLength: 8 }, { drafter: null, draftLength: 0 }]);
+  }
+  // adaptive: the greedy route's drafter (none: any drafter) must be ready before the estimate decides
+  const p = policy({ table: split });
+  for (let i = 0; i < 10; i++) p.observe('ta', 'd-scdf', 8, spec('d-scdf', 8, 0.94, 0.05, 100, 1, 0.01));
+  t.equal(p.choose('ta', 'sampled').reason, 'estimate');
+  t.same(p.choose('ta', 'greedy'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
 });

@@ -14,25 +14,27 @@ const table = new RoutingTable(
 const planner = (options: Partial<RoutePlannerOptions> = {}) =>
   new RoutePlanner({ mode: 'adaptive', table, drafters, languages: ['ja'], minDraftedTokens: 500, explorationRate: 0, ...options });
 
-/** A request with 100 drafted tokens at alpha and drafter cost c (verifier 10 ms per step). */
-function spec(drafter: string, gamma: number, alpha: number, c: number): SpeculativeStats {
+/** A request with 100 drafted tokens at alpha, argmax agreement and drafter cost c (verifier 10 ms per step). */
+function spec(drafter: string, gamma: number, alpha: number, c: number, agreement = alpha): SpeculativeStats {
   const steps = Math.ceil(100 / gamma);
   return {
     drafter, draftLength: gamma, drafts: steps, draftedTokens: 100, acceptedTokens: Math.round(alpha * 100),
-    acceptedPerPosition: [], alphaSum: alpha * 100, crossEntropySum: 0, verifierSteps: steps, draftMs: c * 10 * 100, verifyMs: 10 * steps,
+    acceptedPerPosition: [], alphaSum: alpha * 100, greedyMatches: Math.round(agreement * 100), crossEntropySum: 0, verifierSteps: steps, draftMs: c * 10 * 100, verifyMs: 10 * steps,
   };
 }
-const plain: SpeculativeStats = { ...spec('x', 1, 0, 0), drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, alphaSum: 0, acceptedTokens: 0, draftMs: 0 };
+const plain: SpeculativeStats = { ...spec('x', 1, 0, 0), drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, alphaSum: 0, greedyMatches: 0, acceptedTokens: 0, draftMs: 0 };
+const S = { regime: 'sampled' } as const;
+const G = { regime: 'greedy' } as const;
 
 t.test('precedence: the request override, a plain arm, an arm drafter, the policy', async (t) => {
   const p = planner();
-  t.same(p.route('en'), { drafter: 'd-scdf', draftLength: 5, reason: 'static' }, 'the policy (not warmed up: the table)');
-  t.same(p.route('en', { override: { draftLength: 2 } }), { drafter: 'd-scdf', draftLength: 2, reason: 'override' });
-  t.same(p.route('yo', { override: { draftLength: 2 } }), { drafter: null, draftLength: 0, reason: 'override' }, 'over the table, as before');
-  t.same(p.route('en', { arm: { drafter: null } }), { drafter: null, draftLength: 0, reason: 'arm' });
-  t.same(p.route('en', { arm: { drafter: 'd-base' } }), { drafter: 'd-base', draftLength: 5, reason: 'static' });
-  t.same(p.route('en', { override: { drafter: null }, arm: { drafter: 'd-base' } }).reason, 'override', 'an override wins over an arm');
-  t.throws(() => p.route('en', { override: { drafter: 'nope' } }), { code: 'FS_UNKNOWN_DRAFTER' });
+  t.same(p.route('en', S), { drafter: 'd-scdf', draftLength: 5, reason: 'static' }, 'the policy (not warmed up: the table)');
+  t.same(p.route('en', { ...S, override: { draftLength: 2 } }), { drafter: 'd-scdf', draftLength: 2, reason: 'override' });
+  t.same(p.route('yo', { ...S, override: { draftLength: 2 } }), { drafter: null, draftLength: 0, reason: 'override' }, 'over the table, as before');
+  t.same(p.route('en', { ...S, arm: { drafter: null } }), { drafter: null, draftLength: 0, reason: 'arm' });
+  t.same(p.route('en', { ...S, arm: { drafter: 'd-base' } }), { drafter: 'd-base', draftLength: 5, reason: 'static' });
+  t.same(p.route('en', { ...S, override: { drafter: null }, arm: { drafter: 'd-base' } }).reason, 'override', 'an override wins over an arm');
+  t.throws(() => p.route('en', { ...S, override: { drafter: 'nope' } }), { code: 'FS_UNKNOWN_DRAFTER' });
 });
 
 t.test("an arm's policy mode wins over the configured mode", async (t) => {
@@ -40,10 +42,10 @@ t.test("an arm's policy mode wins over the configured mode", async (t) => {
     const p = planner({ mode });
     for (let i = 0; i < 10; i++) p.observe('am', plain);
     for (let i = 0; i < 10; i++) p.observe('am', spec('d-base', 3, 0.1, 0.5)); // d-base does not pay on am
-    t.same(p.route('am', { arm: { policy: 'adaptive' } }), { drafter: null, draftLength: 0, reason: 'no-speedup' }, `${mode} server, adaptive arm`);
-    t.same(p.route('am', { arm: { policy: 'static' } }), { drafter: 'd-base', draftLength: 3, reason: 'static' }, `${mode} server, static arm`);
-    t.same(p.route('am', { arm: { drafter: 'd-base', policy: 'adaptive' } }).reason, 'no-speedup');
-    t.equal(p.route('am').reason, mode === 'static' ? 'static' : 'no-speedup', 'no arm: the configured mode');
+    t.same(p.route('am', { ...S, arm: { policy: 'adaptive' } }), { drafter: null, draftLength: 0, reason: 'no-speedup' }, `${mode} server, adaptive arm`);
+    t.same(p.route('am', { ...S, arm: { policy: 'static' } }), { drafter: 'd-base', draftLength: 3, reason: 'static' }, `${mode} server, static arm`);
+    t.same(p.route('am', { ...S, arm: { drafter: 'd-base', policy: 'adaptive' } }).reason, 'no-speedup');
+    t.equal(p.route('am', S).reason, mode === 'static' ? 'static' : 'no-speedup', 'no arm: the configured mode');
     t.equal(p.snapshot().mode, mode);
     t.equal(p.snapshot().languages.am!.drafters['d-base']!.observedTokens, 1000, 'both modes learn from every request');
   }
@@ -58,7 +60,31 @@ t.test('languages outside the table and the label set pool under other', async (
   const languages = Object.keys(p.snapshot().languages);
   t.same(languages, ['am', 'en', 'ja', 'other', 'und', 'yo'], 'four languages, one pooled entry');
   t.equal(p.snapshot().languages.other!.drafters['d-scdf']!.requests, 4);
-  t.same(p.route('pt'), { drafter: 'd-scdf', draftLength: 4, reason: 'static' }, "'other' routes by the table's default");
+  t.same(p.route('pt', S), { drafter: 'd-scdf', draftLength: 4, reason: 'static' }, "'other' routes by the table's default");
+});
+
+t.test('greedy requests: the greedy routes and estimates, through the policy, arms and overrides', async (t) => {
+  const split = new RoutingTable(
+    {
+      default: { drafter: 'd-scdf', draft_length: 4 },
+      languages: { ta: { drafter: 'd-scdf', draft_length: 6 } },
+      greedy: { default: { drafter: 'd-scdf', draft_length: 2 }, languages: { ta: { drafter: null, draft_length: 0 } } },
+    },
+    { drafters },
+  );
+  const p = planner({ table: split });
+  t.same(p.route('ta', G), { drafter: null, draftLength: 0, reason: 'static' }, "ta's greedy route, before warm-up");
+  t.same(p.route('ta', S), { drafter: 'd-scdf', draftLength: 6, reason: 'static' });
+  t.same(p.route('ta', { ...G, override: { drafter: 'd-base' } }), { drafter: null, draftLength: 0, reason: 'override' }, 'over the greedy route: plain has no gamma to keep');
+  t.same(p.route('ta', { ...G, override: { drafter: 'd-base', draftLength: 3 } }), { drafter: 'd-base', draftLength: 3, reason: 'override' });
+  t.same(p.route('ta', { ...G, arm: { drafter: 'd-base', policy: 'static' } }), { drafter: 'd-base', draftLength: 2, reason: 'static' }, "an arm's drafter at the greedy default's gamma");
+
+  for (let i = 0; i < 10; i++) p.observe('en', plain);
+  for (let i = 0; i < 10; i++) p.observe('en', spec('d-scdf', 4, 0.9, 0.05, 0.02));
+  t.same(p.route('en', S).reason, 'estimate');
+  t.same(p.route('en', G), { drafter: null, draftLength: 0, reason: 'no-speedup' }, 'agreement 0.02: plain for greedy requests');
+  t.same(p.route('en', { ...G, arm: { drafter: 'd-scdf' } }), { drafter: null, draftLength: 0, reason: 'no-speedup' }, 'adaptive arms route by regime too');
+  t.equal(p.route('en', { ...G, arm: { drafter: 'd-scdf', policy: 'static' } }).drafter, 'd-scdf', 'a static arm keeps the table');
 });
 
 t.test('a bad mode is refused', async (t) => {
