@@ -70,3 +70,39 @@ def evaluate_set(texts: dict[str, str], verifier: GPT, drafters: dict[str, GPT],
     for d in drafters.values():
         d.eval()
     return {lang: score_language(text, verifier, drafters, max_bytes, stride) for lang, text in sorted(texts.items())}
+
+
+@torch.no_grad()
+def teacher_windows(texts: dict[str, str], verifier: GPT, max_bytes: int, stride: int) -> dict:
+    """The verifier's log-probs on every scored position, once, for scoring many drafters:
+    {lang: [(input [1, n] on the verifier's device, first scored index, log p [scored, vocab])]}."""
+    device = next(verifier.parameters()).device
+    out = {}
+    for lang, text in sorted(texts.items()):
+        ids = list(text.encode("utf-8"))[:max_bytes]
+        rows = []
+        for window, first in windows(ids, verifier.cfg.n_positions, stride):
+            x = torch.tensor([window[:-1]], device=device)
+            rows.append((x, first, torch.log_softmax(verifier(x)[0][0, first:].float(), -1)))
+        out[lang] = rows
+    return out
+
+
+@torch.no_grad()
+def drafter_fit(cached: dict, drafter: GPT) -> dict:
+    """Per language: mean alpha and mean cross-entropy K (nats) of `drafter` against the cached
+    verifier outputs, and over languages U = Var_L(K_L) and the mean alpha."""
+    was_training = drafter.training
+    drafter.eval()
+    per = {}
+    for lang, rows in cached.items():
+        alpha = k = n = 0.0
+        for x, first, logp in rows:
+            dlogits = drafter(x)[0][0, first:].float()
+            alpha += acceptance_rate(dlogits, logp).sum().item()
+            k += cross_entropy_to_teacher(dlogits, logp).sum().item()
+            n += logp.shape[0]
+        per[lang] = {"alpha": alpha / max(1.0, n), "cross_entropy_nats": k / max(1.0, n)}
+    drafter.train(was_training)
+    return {"U": population_variance([v["cross_entropy_nats"] for v in per.values()]),
+            "mean_alpha": statistics.fmean(v["alpha"] for v in per.values()), "languages": per}

@@ -29,7 +29,7 @@ PROFILES = {
         "verifier": ["--layers", "7", "--heads", "8", "--dim", "512", "--ctx", "512", "--batch", "128", "--minutes", "4.5", "--lr", "1.5e-3", "--warmup", "200"],
         "drafter": ["--layers", "2", "--heads", "4", "--dim", "256", "--batch", "128", "--warmup-minutes", "0.5", "--minutes", "1.25"],
         "drafter_warmup": ["--ctx", "512"],
-        "finetune": ["--length", "512", "--pool-per-task", "128", "--tasks-per-step", "24", "--windows-per-task", "8", "--steps", "500", "--lr", "5e-4"],
+        "finetune": ["--length", "512", "--pool-per-task", "128", "--tasks-per-step", "24", "--windows-per-task", "8", "--steps", "500", "--lr-sweep", "1e-3,2e-3"],
         "report": ["--max-bytes", "16000"],
         "timing_reps": "200",
     },
