@@ -9,7 +9,7 @@ PROFILES = {
         "verifier": ["--layers", "2", "--heads", "2", "--dim", "64", "--ctx", "128", "--batch", "4", "--max-steps", "12", "--minutes", "5", "--warmup", "3"],
         "drafter": ["--layers", "1", "--heads", "2", "--dim", "32", "--batch", "4", "--max-steps", "6", "--warmup-minutes", "5", "--minutes", "5"],
         "drafter_warmup": ["--ctx", "128"],
-        "finetune": ["--length", "64", "--pool-per-task", "4", "--tasks-per-step", "3", "--windows-per-task", "2", "--steps", "4", "--min-task-bytes", "512"],
+        "finetune": ["--length", "64", "--pool-per-task", "4", "--tasks-per-step", "3", "--windows-per-task", "2", "--steps", "4", "--min-task-bytes", "512", "--lr-sweep", "1e-3,2e-3", "--select-max-bytes", "600"],
         "report": ["--max-bytes", "600", "--stride", "96", "--sample-bytes", "24"],
         "timing_reps": "5",
     },
