@@ -24,6 +24,7 @@ async function docsPlugin(fastify: FastifyInstance): Promise<void> {
         { name: 'models', description: 'Served models' },
         { name: 'routing', description: 'Per-language routing policy' },
         { name: 'experiments', description: 'A/B experiments of drafting setups (admin: bearer token)' },
+        { name: 'drafters', description: 'Loaded drafters, and replacing one while the server runs (admin: bearer token)' },
         { name: 'operations', description: 'Health, readiness and metrics' },
       ],
       components: {

@@ -37,6 +37,12 @@ const DOMAIN: Record<string, Mapped> = {
   FS_EXPERIMENT_EXISTS: { status: 409, type: INVALID, code: 'experiment_exists', param: 'id' },
   FS_EXPERIMENT_CONFLICT: { status: 409, type: INVALID, code: 'experiment_conflict', param: 'enabled' },
   FS_TOO_MANY_EXPERIMENTS: { status: 409, type: INVALID, code: 'too_many_experiments' },
+  FS_DRAFTER_NOT_FOUND: { status: 404, type: INVALID, code: 'drafter_not_found', param: 'name' },
+  FS_PATH_NOT_FOUND: { status: 404, type: INVALID, code: 'path_not_found', param: 'path' },
+  FS_PATH_NOT_ALLOWED: { status: 400, type: INVALID, code: 'path_not_allowed', param: 'path' },
+  FS_NOT_A_DIRECTORY: { status: 400, type: INVALID, code: 'not_a_directory', param: 'path' },
+  FS_INVALID_DRAFTER_MODEL: { status: 400, type: INVALID, code: 'invalid_model', param: 'path' },
+  FS_VOCAB_MISMATCH: { status: 400, type: INVALID, code: 'vocab_mismatch', param: 'path' },
   // The client went away; nobody reads this, but logs and metrics say 499 (nginx's "client closed request").
   FS_ABORTED: { status: 499, type: INVALID, code: 'client_closed_request' },
 };

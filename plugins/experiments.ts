@@ -4,23 +4,21 @@
 // each request (plugins/completions.ts) and record what the arm observed.
 //
 // The admin API needs `Authorization: Bearer <FAIRSPEC_ADMIN_TOKEN>` (401 without it or with a
-// wrong one); without a configured token it is disabled (403). The check runs on request, before
-// the body is read, so nothing about validation leaks to unauthenticated clients. Experiments
-// created through the API live in memory: put them in FAIRSPEC_EXPERIMENTS to keep them across
-// restarts (assignment is a hash of salt and user, so users keep their arm).
+// wrong one); without a configured token it is disabled (403): plugins/admin-auth.ts. The check
+// runs on request, before the body is read, so nothing about validation leaks to unauthenticated
+// clients. Experiments created through the API live in memory: put them in FAIRSPEC_EXPERIMENTS
+// to keep them across restarts (assignment is a hash of salt and user, so users keep their arm).
 
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
-import { AdminToken } from '../src/admin-token.js';
 import { ConfigError } from '../src/config.js';
-import { FairspecError } from '../src/errors.js';
 import { summarise } from '../src/experiments/analysis.js';
 import { ExperimentError, isExperimentError } from '../src/experiments/errors.js';
 import { ExperimentStore } from '../src/experiments/experiment-store.js';
 import { ExperimentSchema, type Experiment } from '../src/experiments/experiment.js';
 import { PlainDecodingReference } from '../src/fairness/plain-reference.js';
 import { registerExperimentGauges } from '../src/scrape-gauges.js';
+import { adminErrors, adminGuard, adminSchema } from './admin-auth.js';
 import { errorResponse, errorResponses } from './error-schema.js';
 import { ExperimentDeleted, ExperimentId, ExperimentList, ExperimentSummary, ExperimentView } from './experiments-schema.js';
 import { toSnakeCase } from './snake-case.js';
@@ -31,11 +29,6 @@ declare module 'fastify' {
     plainReference: PlainDecodingReference;
   }
 }
-
-const adminErrors = {
-  401: errorResponse('Missing or wrong admin token (code invalid_api_key).'),
-  403: errorResponse('The admin API is disabled: no FAIRSPEC_ADMIN_TOKEN is configured (code admin_api_disabled).'),
-};
 
 const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config, engine } = fastify;
@@ -55,22 +48,8 @@ const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.decorate('plainReference', plainReference);
   registerExperimentGauges(fastify.metrics.registry, () => store.list().map((e) => summarise(store.snapshot(e.id))));
 
-  const token = config.adminToken === null ? null : new AdminToken(config.adminToken);
-  const admin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (token === null) {
-      throw new FairspecError('FS_ADMIN_DISABLED', 'The admin API is disabled on this server: set FAIRSPEC_ADMIN_TOKEN to enable it.');
-    }
-    const check = token.check(request.headers.authorization);
-    if (check === 'ok') return;
-    reply.header('www-authenticate', 'Bearer realm="fairspec admin"');
-    throw new FairspecError(
-      'FS_UNAUTHORIZED',
-      check === 'missing'
-        ? "You didn't provide an admin token. Send it in the Authorization header as 'Bearer <FAIRSPEC_ADMIN_TOKEN>'."
-        : 'Incorrect admin token provided.',
-    );
-  };
-  const common = { tags: ['experiments'], security: [{ adminToken: [] }] };
+  const admin = adminGuard(config.adminToken);
+  const common = adminSchema('experiments');
   const view = (e: Experiment) => ({ ...e, arms: [...e.arms], object: 'experiment' as const, created_at: store.snapshot(e.id).createdAt });
   const found = (id: string): Experiment => {
     const experiment = store.get(id);

@@ -75,7 +75,13 @@ export const RoutingResponse = Type.Object(
           drafter: Type.String(),
           ms_per_token: nullable(Type.Number()),
           cost_ratio: nullable(Type.Number()),
-          source: nullable(Type.Union([Type.Literal('measured'), Type.Literal('offline')])),
+          source: nullable(
+            Type.Union([Type.Literal('measured'), Type.Literal('previous'), Type.Literal('offline')], {
+              description:
+                "measured: timed here; previous: timed on the drafter's model before a hot swap (PUT /v1/drafters/{name}), used until " +
+                "the new model is timed; offline: eval.json's c.",
+            }),
+          ),
         }),
       ),
     }),

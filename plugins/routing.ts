@@ -53,12 +53,19 @@ const routingPlugin: FastifyPluginAsyncTypebox<RoutingPluginOptions> = async (fa
       ...options.policy,
     });
     fastify.log.info({ mode: planner.mode, offlinePriors: offline !== null }, 'routing policy ready');
+    // A drafter swapped for a new model (PUT /v1/drafters/{name}): discount what was learnt of the old one.
+    const policy = planner;
+    engine.onDrafterReplaced((drafter, revision) => policy.drafterReplaced(drafter, revision));
   }
   const p = planner;
   fastify.decorate('routePlanner', p);
   fastify.decorate(
     'router',
-    p && { detect: detectLanguage, route: (language, request) => p.route(language, request), observe: (language, stats) => p.observe(language, stats) },
+    p && {
+      detect: detectLanguage,
+      route: (language, request) => p.route(language, request),
+      observe: (language, stats, drafterRevision) => p.observe(language, stats, drafterRevision),
+    },
   );
   registerRoutingGauges(fastify.metrics.registry, () => p?.snapshot() ?? null, fastify.languageLabel);
 

@@ -15,6 +15,7 @@ import metrics from '../plugins/metrics.js';
 import routing, { type RoutingPolicyOptions } from '../plugins/routing.js';
 import fairness from '../plugins/fairness.js';
 import experiments from '../plugins/experiments.js';
+import drafters from '../plugins/drafters.js';
 import health from '../plugins/health.js';
 import models from '../plugins/models.js';
 import completions from '../plugins/completions.js';
@@ -56,6 +57,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(routing, { ...(options.routingPolicy && { policy: options.routingPolicy }) });
   await app.register(fairness);
   await app.register(experiments);
+  await app.register(drafters);
   await app.register(health);
   await app.register(models);
   await app.register(completions);

@@ -41,8 +41,11 @@ export interface CompletionRouter {
   detect(text: string): { language: string | null; confidence: number };
   /** Throws FairspecError (FS_UNKNOWN_DRAFTER, FS_INVALID_PARAM) for a bad request override. */
   route(language: string | null, request: RouteRequest): PlannedRoute;
-  /** A finished generation in `language` (null: undetected), with what ran. */
-  observe(language: string | null, stats: SpeculativeStats): void;
+  /**
+   * A finished generation in `language` (null: undetected), with what ran and the revision of the
+   * drafter model that drafted (absent for plain decoding).
+   */
+  observe(language: string | null, stats: SpeculativeStats, drafterRevision?: number): void;
 }
 
 export interface CompletionParams {
@@ -247,7 +250,7 @@ export class CompletionService {
       },
     });
     this.metrics.observeGeneration(choice.labels, result);
-    this.router.observe(choice.detected, result.stats);
+    this.router.observe(choice.detected, result.stats, result.drafterRevision);
     if (result.finishReason !== 'abort') for (const observe of this.observers) observe(choice, result);
     if (first && result.completionTokens > 0) {
       const queued = (startedAt - hooks.arrivedAt) / 1000;

@@ -4,6 +4,7 @@
 // (The admin token is the exception: its value is never echoed.)
 
 import { readFileSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { isExperimentError } from './experiments/errors.js';
 import { ExperimentStore } from './experiments/experiment-store.js';
 import type { Experiment } from './experiments/experiment.js';
@@ -46,8 +47,13 @@ export interface Config {
   routingMode: RoutingMode;
   /** A/B experiments present at boot (validated; drafters are checked once the pack is loaded). */
   experiments: Experiment[];
-  /** Bearer token of the admin API (/v1/experiments); null disables that API. */
+  /** Bearer token of the admin API (/v1/experiments, /v1/drafters); null disables that API. */
   adminToken: string | null;
+  /**
+   * Folders besides the pack whose subfolders PUT /v1/drafters/{name} may load a drafter from
+   * (relative ones against the working directory).
+   */
+  drafterDirs: string[];
 }
 
 export const defaultConfig: Readonly<Config> = Object.freeze({
@@ -68,6 +74,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   routingMode: 'adaptive',
   experiments: [],
   adminToken: null,
+  drafterDirs: [],
 });
 
 /** Field name -> environment variable, also used in error messages. */
@@ -89,6 +96,7 @@ export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
   routingMode: 'FAIRSPEC_ROUTING_MODE',
   experiments: 'FAIRSPEC_EXPERIMENTS',
   adminToken: 'FAIRSPEC_ADMIN_TOKEN',
+  drafterDirs: 'FAIRSPEC_DRAFTER_DIRS',
 });
 
 export class ConfigError extends Error {
@@ -214,6 +222,15 @@ function adminToken(raw: unknown): string | null {
   return raw;
 }
 
+/** A list of folders: the platform's path-list syntax (`a:b` on POSIX), or an array. */
+function folderList(raw: unknown): string[] {
+  const list = typeof raw === 'string' ? raw.split(delimiter).map((s) => s.trim()).filter((s) => s !== '') : raw;
+  if (!Array.isArray(list) || list.some((d) => typeof d !== 'string' || d.trim() === '' || d.includes('\0'))) {
+    throw new ConfigError('drafterDirs', raw, `must be a list of folders separated by '${delimiter}'`);
+  }
+  return [...new Set((list as string[]).map((d) => d.trim()))];
+}
+
 /**
  * Builds a Config from explicit values (tests, embedding) layered over environment
  * variables layered over defaults, and validates every field.
@@ -249,5 +266,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Parti
     routingMode: routingMode(pick('routingMode')),
     experiments: experiments(pick('experiments')),
     adminToken: adminToken(pick('adminToken')),
+    drafterDirs: folderList(pick('drafterDirs')),
   };
 }

@@ -13,7 +13,14 @@ export type FairspecErrorCode =
   | 'FS_SHUTTING_DOWN'
   | 'FS_NOT_READY'
   | 'FS_UNAUTHORIZED'
-  | 'FS_ADMIN_DISABLED';
+  | 'FS_ADMIN_DISABLED'
+  // PUT /v1/drafters/{name}
+  | 'FS_DRAFTER_NOT_FOUND'
+  | 'FS_PATH_NOT_FOUND'
+  | 'FS_PATH_NOT_ALLOWED'
+  | 'FS_NOT_A_DIRECTORY'
+  | 'FS_INVALID_DRAFTER_MODEL'
+  | 'FS_VOCAB_MISMATCH';
 
 export class FairspecError extends Error {
   constructor(

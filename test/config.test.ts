@@ -35,6 +35,7 @@ t.test('environment variables', async (t) => {
     FAIRSPEC_ROUTING_MODE: 'static',
     FAIRSPEC_EXPERIMENTS: JSON.stringify([EXPERIMENT]),
     FAIRSPEC_ADMIN_TOKEN: TOKEN,
+    FAIRSPEC_DRAFTER_DIRS: '/srv/drafters: drafters-new ::/srv/drafters',
   });
   t.same(config, {
     port: 9000,
@@ -54,6 +55,7 @@ t.test('environment variables', async (t) => {
     routingMode: 'static',
     experiments: [{ id: 'drafters', salt: 'drafters', arms: EXPERIMENT.arms, enabled: true }],
     adminToken: TOKEN,
+    drafterDirs: ['/srv/drafters', 'drafters-new'],
   });
 });
 
@@ -102,6 +104,7 @@ t.test('bad values are refused, naming the field, the variable and the value', a
     [{ FAIRSPEC_MODEL_ID: 'a b' }, /modelId/],
     [{ LOG_LEVEL: 'loud' }, /logLevel \(LOG_LEVEL="loud"\): must be one of/],
     [{ HOST: '   ' }, /host/],
+    [{ FAIRSPEC_DRAFTER_DIRS: 'a:b\0c' }, /drafterDirs \(FAIRSPEC_DRAFTER_DIRS=.*\): must be a list of folders separated by ':'/],
     [{ FAIRSPEC_ROUTING_MODE: 'smart' }, /routingMode \(FAIRSPEC_ROUTING_MODE="smart"\): must be 'static' or 'adaptive'/],
     [{ FAIRSPEC_EXPERIMENTS: '[{"id": "x"' }, /experiments .*must be a JSON array/],
     [{ FAIRSPEC_EXPERIMENTS: '{"id": "x"}' }, /experiments .*readable file/],

@@ -1,7 +1,7 @@
 // The engine's public surface for the HTTP layer and the router.
 
 export type * from './types.js';
-export { Engine, loadEngine, packModelPaths, type EngineModelPaths, type EngineOptions } from './engine.js';
+export { Engine, loadEngine, packModelPaths, type DrafterInfo, type DrafterSwap, type EngineModelPaths, type EngineOptions } from './engine.js';
 export { EngineError, isEngineError, type EngineErrorCode } from './errors.js';
 export { emptyStats } from './speculative.js';
 // Lower-level pieces for offline evaluation (per-language acceptance over held-out text).

@@ -55,6 +55,11 @@ export interface GenerateResult {
   promptTokens: number;
   completionTokens: number;
   stats: SpeculativeStats;
+  /**
+   * Revision of the drafter model that drafted (Engine.drafterRevision); absent for plain
+   * decoding. Tells results of a replaced drafter model from its successor's.
+   */
+  drafterRevision?: number;
   /** Milliseconds from start to the first generated token. */
   firstTokenMs: number;
   totalMs: number;

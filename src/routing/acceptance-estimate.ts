@@ -69,6 +69,21 @@ export class AcceptanceEstimate {
     this.#requests += 1;
   }
 
+  /**
+   * Caps the evidence at `maxTokens` drafted tokens, keeping the mean of the observations: what
+   * was measured on a model that has since been replaced becomes a prior for its successor, of
+   * that weight, which the successor's own observations soon outweigh. observedTokens and
+   * requests are kept (they count what was seen, and gate readiness).
+   */
+  discount(maxTokens: number): void {
+    if (!(Number.isFinite(maxTokens) && maxTokens >= 0)) throw new RangeError(`maxTokens must be a finite number >= 0, got ${maxTokens}`);
+    const evidence = this.#successes + this.#failures;
+    if (evidence <= maxTokens) return;
+    const keep = maxTokens / evidence;
+    this.#successes *= keep;
+    this.#failures *= keep;
+  }
+
   /** Drafted tokens observed so far, without forgetting. */
   get observedTokens(): number {
     return this.#observedTokens;

@@ -23,6 +23,14 @@
 // costs some speed on those requests, never a different output.
 // A fixed drafter (an experiment arm that names one): forDrafter() picks only gamma, by the same
 // rules restricted to that drafter, and never explores, so the arm measures what it names.
+// A drafter replaced by another model (a hot swap, drafterReplaced()) is not reset: its
+// acceptance estimates keep their means and their readiness, so no language's route changes at
+// the moment of the swap, but their evidence is cut to priorStrength drafted tokens (the weight
+// of an offline prior), so the new model's own observations outweigh the old model's within a
+// request or two instead of over a half-life (8192 tokens, which a language at plain decoding
+// only gathers through exploration). Its cost c is the old model's until the new model is first
+// timed, then the new model's alone (cost-estimate.ts). A language that had gone plain with the
+// old model thus comes back through exploration, as it would if the drafter had improved in place.
 import type { SpeculativeStats } from '../engine/types.js';
 import type { RandomSource } from '../engine/random.js';
 import { AcceptanceEstimate, type AcceptanceInterval } from './acceptance-estimate.js';
@@ -172,9 +180,10 @@ export class AdaptivePolicy {
 
   /**
    * A finished request routed to (`drafter`, `draftLength`); plain when either is null / 0. Feeds
-   * both regimes' estimates, whatever the request's own regime was.
+   * both regimes' estimates, whatever the request's own regime was. `currentModel` false: the
+   * drafter's model was replaced while the request ran, so only the verifier's timing is kept.
    */
-  observe(language: string | null, drafter: string | null, draftLength: number, stats: SpeculativeStats): void {
+  observe(language: string | null, drafter: string | null, draftLength: number, stats: SpeculativeStats, currentModel = true): void {
     const key = language ?? UNDETERMINED;
     if (drafter === null || draftLength === 0) {
       this.#costs.observePlain(stats.verifyMs, stats.verifierSteps);
@@ -183,9 +192,26 @@ export class AdaptivePolicy {
     }
     if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
     if (stats.draftedTokens === 0) return;
+    if (!currentModel) {
+      this.#costs.observeVerify(draftLength, stats.verifyMs, stats.verifierSteps);
+      return;
+    }
     this.#estimate(key, drafter, 'sampled').observe(stats.alphaSum, stats.draftedTokens);
     this.#estimate(key, drafter, 'greedy').observe(stats.greedyMatches, stats.draftedTokens);
     this.#costs.observeSpeculative(drafter, draftLength, stats.draftMs, stats.draftedTokens, stats.verifyMs, stats.verifierSteps);
+  }
+
+  /**
+   * `drafter` now runs a new model (hot swap): every language's acceptance estimates for it keep
+   * their mean but at most priorStrength tokens of evidence, and its cost is re-timed (see the
+   * comment at the top).
+   */
+  drafterReplaced(drafter: string): void {
+    if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
+    for (const byKey of Object.values(this.#estimates)) {
+      for (const perDrafter of byKey.values()) perDrafter.get(drafter)?.discount(this.#settings.priorStrength);
+    }
+    this.#costs.replaceDrafter(drafter);
   }
 
   snapshot(): PolicySnapshot {

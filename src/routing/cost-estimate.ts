@@ -10,6 +10,12 @@
 // only. Until a plain request has measured t0, the cheapest measured speculative step stands in
 // for it and v is taken as 1 (the paper's memory-bound form). A c given in config (measured
 // offline) is used until this drafter has been timed here.
+//
+// When a drafter's model is replaced (a hot swap), its timing describes a model that is gone and
+// whose size may differ by any factor: replaceDrafter() keeps it standing in, so routing does not
+// change at the moment of the swap, until the new model's first timed request replaces it
+// outright (no blending with the old model's times, which would take about a half-life of
+// drafted tokens to wash out).
 
 export interface CostEstimateOptions {
   /** Steps (verifier steps, or drafted tokens for a drafter) after which old timings weigh half. */
@@ -23,7 +29,8 @@ export interface CostSnapshot {
   verifierMsPerStep: number | null;
   /** v(gamma) for each gamma timed so far. */
   verifyCost: Record<number, number>;
-  drafters: Record<string, { msPerToken: number | null; costRatio: number | null; source: 'measured' | 'offline' | null }>;
+  /** source 'previous': measured on a replaced model, standing in until the current one is timed. */
+  drafters: Record<string, { msPerToken: number | null; costRatio: number | null; source: 'measured' | 'previous' | 'offline' | null }>;
 }
 
 class SmoothedRate {
@@ -49,6 +56,8 @@ export class CostEstimate {
   readonly #plain: SmoothedRate;
   readonly #verifyByGamma = new Map<number, SmoothedRate>();
   readonly #drafters = new Map<string, SmoothedRate>();
+  /** Drafters whose timing is of a replaced model, until the new one is timed. */
+  readonly #replaced = new Set<string>();
 
   constructor({ halfLifeSteps, offline = {} }: CostEstimateOptions) {
     if (!(halfLifeSteps > 0)) throw new RangeError(`halfLifeSteps must be > 0, got ${halfLifeSteps}`);
@@ -64,8 +73,21 @@ export class CostEstimate {
 
   /** A speculative request at draft length `gamma`. */
   observeSpeculative(drafter: string, gamma: number, draftMs: number, draftedTokens: number, verifyMs: number, verifierSteps: number): void {
-    if (valid(draftMs, draftedTokens)) this.#rate(this.#drafters, drafter).add(draftMs, draftedTokens);
+    if (valid(draftMs, draftedTokens)) {
+      if (this.#replaced.delete(drafter)) this.#drafters.delete(drafter);
+      this.#rate(this.#drafters, drafter).add(draftMs, draftedTokens);
+    }
+    this.observeVerify(gamma, verifyMs, verifierSteps);
+  }
+
+  /** Only the verifier's part of a speculative request at draft length `gamma`. */
+  observeVerify(gamma: number, verifyMs: number, verifierSteps: number): void {
     if (valid(verifyMs, verifierSteps)) this.#rate(this.#verifyByGamma, gamma).add(verifyMs, verifierSteps);
+  }
+
+  /** `drafter` now runs another model: its next timing replaces the current one instead of adding to it. */
+  replaceDrafter(drafter: string): void {
+    if (this.#drafters.has(drafter)) this.#replaced.add(drafter);
   }
 
   /** c for `drafter`: measured, else offline, else undefined (cannot be scored yet). */
@@ -99,7 +121,8 @@ export class CostEstimate {
       const msPerToken = this.#drafters.get(name)?.value ?? null;
       const costRatio = this.costRatio(name) ?? null;
       const measured = msPerToken !== null && (this.#baseline() ?? 0) > 0;
-      drafters[name] = { msPerToken, costRatio, source: costRatio === null ? null : measured ? 'measured' : 'offline' };
+      const source = costRatio === null ? null : !measured ? 'offline' : this.#replaced.has(name) ? 'previous' : 'measured';
+      drafters[name] = { msPerToken, costRatio, source };
     }
     return { verifierMsPerStep: this.#plain.value ?? null, verifyCost, drafters };
   }

@@ -56,6 +56,8 @@ export class RoutePlanner {
   readonly #table: RoutingTable;
   readonly #policies: Readonly<Record<RoutingMode, AdaptivePolicy>>;
   readonly #own: ReadonlySet<string>;
+  /** The current model revision of each drafter replaced since boot (Engine.drafterRevision). */
+  readonly #revisions = new Map<string, number>();
 
   constructor({ mode, table, languages = [], ...policy }: RoutePlannerOptions) {
     if (mode !== 'static' && mode !== 'adaptive') throw new RangeError(`routing mode must be 'static' or 'adaptive', got ${JSON.stringify(mode)}`);
@@ -88,10 +90,33 @@ export class RoutePlanner {
     return { drafter, draftLength, reason };
   }
 
-  /** One finished generation in `language`, with the engine's stats of what actually ran. */
-  observe(language: string | null, stats: SpeculativeStats): void {
+  /**
+   * One finished generation in `language`, with the engine's stats of what actually ran and the
+   * revision of the drafter model that drafted (GenerateResult.drafterRevision). A generation
+   * drafted by a model that has since been replaced teaches the policies nothing about the
+   * drafter, only about the verifier's cost.
+   */
+  observe(language: string | null, stats: SpeculativeStats, drafterRevision?: number): void {
     const key = this.key(language);
-    for (const policy of Object.values(this.#policies)) policy.observe(key, stats.drafter, stats.draftLength, stats);
+    const current = this.#isCurrent(stats.drafter, drafterRevision);
+    for (const policy of Object.values(this.#policies)) policy.observe(key, stats.drafter, stats.draftLength, stats, current);
+  }
+
+  /**
+   * Drafter `drafter` was replaced by a new model with `revision` (Engine.replaceDrafter): both
+   * policies discount what they learnt of the old model (AdaptivePolicy.drafterReplaced).
+   */
+  drafterReplaced(drafter: string, revision: number): void {
+    const known = this.#revisions.get(drafter);
+    if (known !== undefined && revision <= known) return; // already told, or an older swap reported late
+    for (const policy of Object.values(this.#policies)) policy.drafterReplaced(drafter);
+    this.#revisions.set(drafter, revision);
+  }
+
+  #isCurrent(drafter: string | null, revision: number | undefined): boolean {
+    if (drafter === null || revision === undefined) return true;
+    const current = this.#revisions.get(drafter);
+    return current === undefined || revision >= current;
   }
 
   /** The configured mode's policy: per language its choice, estimates and costs. */

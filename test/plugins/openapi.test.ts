@@ -22,6 +22,8 @@ t.test('the spec is valid OpenAPI 3.1 and documents the API', async (t) => {
     '/metrics',
     '/readyz',
     '/v1/completions',
+    '/v1/drafters',
+    '/v1/drafters/{name}',
     '/v1/experiments',
     '/v1/experiments/{id}',
     '/v1/models',
@@ -47,12 +49,17 @@ t.test('the admin API is documented as bearer-protected, with its 401 and 403', 
     spec.paths['/v1/experiments'].get,
     spec.paths['/v1/experiments/{id}'].get,
     spec.paths['/v1/experiments/{id}'].delete,
+    spec.paths['/v1/drafters'].get,
+    spec.paths['/v1/drafters/{name}'].put,
   ];
   for (const op of operations) {
     t.same(op.security, [{ adminToken: [] }], `${op.summary}: needs the admin token`);
     t.ok(op.responses['401'] && op.responses['403'], `${op.summary}: documents 401 and 403`);
   }
   t.ok(spec.paths['/v1/experiments'].post.requestBody.content['application/json'].schema.properties.arms, 'the experiment body schema');
+  const swap = spec.paths['/v1/drafters/{name}'].put;
+  t.ok(swap.requestBody.content['application/json'].schema.properties.path, 'the drafter swap body schema');
+  for (const status of ['200', '400', '404', '503']) t.ok(swap.responses[status], `the drafter swap documents ${status}`);
   t.notOk(spec.paths['/v1/routing'].get.security, 'GET /v1/routing is public, like /metrics');
 });
 

@@ -60,3 +60,20 @@ t.test('rejects impossible statistics, tolerates rounding', async (t) => {
   t.throws(() => new AcceptanceEstimate({ halfLifeTokens: 0 }), RangeError);
   t.throws(() => new AcceptanceEstimate({ halfLifeTokens: 1, prior: 1.5 }), RangeError);
 });
+
+t.test('discount: the evidence is capped, its mean and the counts kept (hand-computed)', async (t) => {
+  const e = new AcceptanceEstimate({ halfLifeTokens: 1e9 });
+  e.observe(180, 200);
+  t.ok(Math.abs(e.mean - 181 / 202) < 1e-12);
+  e.discount(1000);
+  t.ok(Math.abs(e.effectiveTokens - 200) < 1e-9, 'less evidence than the cap: unchanged');
+  e.discount(20);
+  // successes 180 -> 18, failures 20 -> 2; plus the prior's 1 and 1
+  t.ok(Math.abs(e.effectiveTokens - 20) < 1e-9);
+  t.ok(Math.abs(e.mean - 19 / 22) < 1e-12);
+  t.same([e.observedTokens, e.requests], [200, 1], 'what was seen is still counted');
+  e.observe(0, 20);
+  t.ok(Math.abs(e.mean - 19 / 42) < 1e-6, 'new observations now weigh as much as all the old ones');
+  t.throws(() => e.discount(-1), RangeError);
+  t.throws(() => e.discount(Number.NaN), RangeError);
+});

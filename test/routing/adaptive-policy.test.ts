@@ -300,3 +300,45 @@ t.test("each regime starts from its own table route", async (t) => {
   t.equal(p.choose('ta', 'sampled').reason, 'estimate');
   t.same(p.choose('ta', 'greedy'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
 });
+
+t.test("a replaced drafter: no reset, its alpha evidence weighs as a prior, its cost is re-timed; a plain language comes back", async (t) => {
+  const p = policy({ explorationRate: 0.05, random: createRandom(7), priorStrength: 64 });
+  for (let i = 0; i < 5; i++) p.observe('am', null, 0, plain());
+  // d-base on 'am': alpha 0.9 but c = 2, so plain decoding; d-scdf: alpha 0.05 at c = 0.2, never pays
+  feed(p, 'am', 'd-base', 3, 0.9, 2, 30);
+  feed(p, 'am', 'd-scdf', 3, 0.05, 0.2, 30);
+  feed(p, 'en', 'd-base', 3, 0.6, 2, 10);
+  t.same(p.choose('am', 'sampled'), { drafter: null, draftLength: 0, reason: 'no-speedup' });
+  const before = p.snapshot();
+
+  p.drafterReplaced('d-base');
+  const after = p.snapshot();
+  const [b, a] = [before.languages.am!.drafters['d-base']!, after.languages.am!.drafters['d-base']!];
+  // the observations' mean is kept; the Beta(1, 1) prior now weighs 2 of 66 tokens instead of 2 of 3002
+  t.ok(Math.abs(a.alpha.mean - (1 + 0.9 * 64) / 66) < 1e-9, `alpha mean kept: ${b.alpha.mean} -> ${a.alpha.mean}`);
+  t.ok(a.alpha.sd > 3 * b.alpha.sd, 'with the weight of a prior');
+  t.same([a.ready, a.observedTokens, a.requests], [b.ready, b.observedTokens, b.requests], 'still ready: no warm-up again');
+  t.same(after.languages.am!.choice, before.languages.am!.choice, 'no route changes at the swap');
+  t.same(after.languages.am!.greedy.choice, before.languages.am!.greedy.choice);
+  t.ok(Math.abs(after.costs.drafters['d-base']!.costRatio! - 2) < 1e-9);
+  t.equal(after.costs.drafters['d-base']!.source, 'previous');
+  t.same(after.languages.am!.drafters['d-scdf'], before.languages.am!.drafters['d-scdf'], 'other drafters untouched');
+  t.ok(after.languages.en!.drafters['d-base']!.alpha.sd > 2 * before.languages.en!.drafters['d-base']!.alpha.sd, 'in every language');
+
+  p.observe('am', 'd-base', 2, spec('d-base', 2, 0.9, 2), false);
+  t.equal(p.snapshot().costs.drafters['d-base']!.source, 'previous', 'an observation of the replaced model teaches nothing of the drafter');
+  t.equal(p.snapshot().languages.am!.drafters['d-base']!.requests, b.requests);
+
+  // The new model: the same alpha, c = 0.1. Only exploration tries it.
+  let back = -1;
+  for (let i = 0; i < 500 && back < 0; i++) {
+    const choice = p.choose('am', 'sampled');
+    if (choice.reason === 'estimate') back = i;
+    else if (choice.drafter === null) p.observe('am', null, 0, plain());
+    else p.observe('am', choice.drafter, choice.draftLength, spec(choice.drafter, choice.draftLength, choice.drafter === 'd-base' ? 0.9 : 0.05, choice.drafter === 'd-base' ? 0.1 : 0.2, 50));
+  }
+  t.ok(back > 0 && back < 200, `speculating again after ${back} requests`);
+  t.match(p.choose('am', 'sampled'), { drafter: 'd-base', reason: 'estimate' });
+  t.ok(Math.abs(p.snapshot().costs.drafters['d-base']!.costRatio! - 0.1) < 1e-9, "the new model's c alone");
+  t.throws(() => p.drafterReplaced('nope'), RangeError);
+});

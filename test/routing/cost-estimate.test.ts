@@ -44,3 +44,24 @@ t.test('smoothed: follows a machine that slows down, ignores empty requests', as
   costs.observePlain(Number.NaN, 5);
   t.equal(costs.snapshot().verifierMsPerStep, t0);
 });
+
+t.test("a replaced drafter: the old model's c stands in until the new one is timed, which then replaces it", async (t) => {
+  const costs = new CostEstimate({ halfLifeSteps: 1e9 });
+  costs.observePlain(500, 50); // t0 = 10 ms
+  costs.observeSpeculative('d', 4, 2000, 100, 300, 25); // c = 2
+  costs.observeSpeculative('e', 4, 100, 100, 300, 25); // c = 0.1
+  costs.replaceDrafter('d');
+  costs.replaceDrafter('never-timed');
+  t.equal(costs.costRatio('d'), 2);
+  t.same(costs.snapshot().drafters.d, { msPerToken: 20, costRatio: 2, source: 'previous' });
+  t.notOk('never-timed' in costs.snapshot().drafters, 'nothing to replace');
+  costs.observeVerify(4, 300, 25);
+  t.equal(costs.costRatio('d'), 2, 'a verifier-only observation does not time the drafter');
+  costs.observeSpeculative('d', 4, 30, 100, 300, 25); // the new model: c = 0.03
+  t.ok(Math.abs(costs.costRatio('d')! - 0.03) < 1e-12, 'replaced outright, not blended with the old model');
+  t.equal(costs.snapshot().drafters.d?.source, 'measured');
+  costs.observeSpeculative('d', 4, 50, 100, 300, 25);
+  t.ok(Math.abs(costs.costRatio('d')! - 0.04) < 1e-6, 'then smoothed as usual');
+  t.equal(costs.costRatio('e'), 0.1, 'other drafters untouched');
+  t.ok(Math.abs(costs.verifyCost(4) - 1.2) < 1e-12);
+});

@@ -90,3 +90,25 @@ t.test('greedy requests: the greedy routes and estimates, through the policy, ar
 t.test('a bad mode is refused', async (t) => {
   t.throws(() => planner({ mode: 'fast' as never }), RangeError);
 });
+
+t.test("a drafter's replacement reaches both policies; observations of the replaced model only time the verifier", async (t) => {
+  const p = planner();
+  for (let i = 0; i < 6; i++) p.observe('am', spec('d-base', 3, 0.8, 0.05), 1);
+  p.observe('am', plain);
+  const alpha = () => p.snapshot().languages.am!.drafters['d-base']!;
+  const before = alpha();
+  t.equal(before.requests, 6, 'no revision known yet: every observation counts');
+  p.drafterReplaced('d-base', 3);
+  t.equal(p.snapshot().costs.drafters['d-base']!.source, 'previous');
+  p.observe('am', spec('d-base', 3, 0.1, 3), 1);
+  p.observe('am', spec('d-base', 3, 0.1, 3), 2);
+  t.equal(alpha().requests, 6, 'revisions 1 and 2 drafted with models that are gone');
+  t.equal(p.snapshot().costs.drafters['d-base']!.source, 'previous');
+  p.drafterReplaced('d-base', 2);
+  t.equal(p.snapshot().costs.drafters['d-base']!.source, 'previous', 'a late report of an older swap changes nothing');
+  p.observe('am', spec('d-base', 3, 0.8, 0.05), 3);
+  t.equal(alpha().requests, 7);
+  t.equal(p.snapshot().costs.drafters['d-base']!.source, 'measured');
+  p.observe('am', spec('d-scdf', 3, 0.8, 0.05), 1);
+  t.equal(p.snapshot().languages.am!.drafters['d-scdf']!.requests, 1, 'other drafters keep their revisions');
+});
