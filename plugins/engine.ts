@@ -40,6 +40,7 @@ async function enginePlugin(fastify: FastifyInstance, options: EnginePluginOptio
     engine = await loadEngine(config.packDir, {
       maxDraftLength: MAX_DRAFT_LENGTH,
       ...(config.ortThreads > 0 ? { intraOpNumThreads: config.ortThreads } : {}),
+      ...(config.drafterOrtThreads > 0 ? { drafterIntraOpNumThreads: config.drafterOrtThreads } : {}),
     });
     try {
       table = await loadRoutingTable(config.packDir, engine.drafterNames, config.routingOverrides);

@@ -35,8 +35,10 @@ export interface Config {
   metricLanguages: string[];
   /** Per-language routing overrides layered over routing.json. */
   routingOverrides: Record<string, RoutingOverride>;
-  /** onnxruntime intra-op threads per session; 0 keeps the engine's default (2). */
+  /** onnxruntime intra-op threads of the verifier; 0 keeps the engine's default (2). */
   ortThreads: number;
+  /** onnxruntime intra-op threads of each drafter; 0 keeps the engine's default (1). */
+  drafterOrtThreads: number;
   /** After SIGTERM, in-flight work still running after this long is aborted. */
   drainTimeoutMs: number;
   logLevel: string;
@@ -69,6 +71,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   metricLanguages: [],
   routingOverrides: {},
   ortThreads: 0,
+  drafterOrtThreads: 0,
   drainTimeoutMs: 30_000,
   logLevel: 'info',
   routingMode: 'adaptive',
@@ -91,6 +94,7 @@ export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
   metricLanguages: 'FAIRSPEC_METRIC_LANGUAGES',
   routingOverrides: 'FAIRSPEC_ROUTING_OVERRIDES',
   ortThreads: 'FAIRSPEC_ORT_THREADS',
+  drafterOrtThreads: 'FAIRSPEC_DRAFTER_ORT_THREADS',
   drainTimeoutMs: 'FAIRSPEC_DRAIN_TIMEOUT_MS',
   logLevel: 'LOG_LEVEL',
   routingMode: 'FAIRSPEC_ROUTING_MODE',
@@ -261,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Parti
     metricLanguages: languageList(pick('metricLanguages')),
     routingOverrides: routingOverrides(pick('routingOverrides')),
     ortThreads: integer('ortThreads', pick('ortThreads'), 0, 256),
+    drafterOrtThreads: integer('drafterOrtThreads', pick('drafterOrtThreads'), 0, 256),
     drainTimeoutMs: integer('drainTimeoutMs', pick('drainTimeoutMs'), 0, 3_600_000),
     logLevel,
     routingMode: routingMode(pick('routingMode')),

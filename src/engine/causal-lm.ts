@@ -19,6 +19,8 @@ export interface CausalLMOptions {
   id?: string | undefined;
   /** onnxruntime intra-op threads; default 2. */
   intraOpNumThreads?: number | undefined;
+  /** Let idle intra-op threads spin (lower latency for a model that runs alone); default false. */
+  allowSpinning?: boolean | undefined;
   /** See KvCache: compact once dead slots exceed this fraction of the cache; default 0.25. */
   compactDeadFraction?: number | undefined;
 }
@@ -115,6 +117,10 @@ export class CausalLM {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // The verifier and every drafter own an intra-op pool and run by turns. Spinning workers
+        // of the idle pool would take the cores the running one needs (measured on 2 vCPUs:
+        // verifying 5 drafts took 13-16 ms with spinning, against 6 ms for the session alone).
+        extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
       });
     } catch (err) {
       throw new EngineError('FS_MODEL_LOAD', `${id}: onnxruntime could not load ${modelPath}: ${(err as Error).message}`, { model: id }, { cause: err });
