@@ -34,6 +34,7 @@ import { loadConfig } from '../src/config.js';
 import { createRandom } from '../src/engine/random.js';
 import { benchPrompts, EVALUATION_LANGUAGES, type BenchPrompt } from './prompts.js';
 import { UsageError } from './usage-error.js';
+import { intOption } from './int-option.js';
 
 const USAGE = `usage: npx tsx bench/drafter-swap-bench.ts [options]
   --pack DIR                 source pack: its verifier, and drafter-scdf to swap in (default models/default)
@@ -62,13 +63,6 @@ interface Options {
   maxReturn: number;
   ortThreads: number;
   json: string | undefined;
-}
-
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return n;
 }
 
 function num(name: string, raw: string | undefined, fallback: number, ok: (x: number) => boolean, rule: string): number {
@@ -108,15 +102,15 @@ function parseOptions(argv: string[]): Options {
   return {
     pack: resolve(values.pack),
     language: values.language,
-    pairs: int('pairs', values.pairs, 24, 4, 500),
-    maxTokens: int('max-tokens', values['max-tokens'], 64, 1, 4096),
-    promptBytes: int('prompt-bytes', values['prompt-bytes'], 150, 16, 4096),
+    pairs: intOption('pairs', values.pairs, 24, 4, 500),
+    maxTokens: intOption('max-tokens', values['max-tokens'], 64, 1, 4096),
+    promptBytes: intOption('prompt-bytes', values['prompt-bytes'], 150, 16, 4096),
     temperature: num('temperature', values.temperature, 0, (x) => x >= 0 && x <= 2, 'a number in [0, 2]'),
     explorationRate: num('exploration-rate', values['exploration-rate'], 0.03, (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
-    seed: int('seed', values.seed, 1, 0, Number.MAX_SAFE_INTEGER),
-    maxSettle: int('max-settle', values['max-settle'], 200, 1, 100_000),
-    maxReturn: int('max-return', values['max-return'], 400, 1, 100_000),
-    ortThreads: int('ort-threads', values['ort-threads'], 0, 0, 256),
+    seed: intOption('seed', values.seed, 1, 0, Number.MAX_SAFE_INTEGER),
+    maxSettle: intOption('max-settle', values['max-settle'], 200, 1, 100_000),
+    maxReturn: intOption('max-return', values['max-return'], 400, 1, 100_000),
+    ortThreads: intOption('ort-threads', values['ort-threads'], 0, 0, 256),
     json: values.json,
   };
 }

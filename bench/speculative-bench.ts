@@ -27,6 +27,7 @@ import { Pool } from 'undici';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type BenchPrompt } from './prompts.js';
 import { UsageError } from './usage-error.js';
+import { intOption } from './int-option.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -60,13 +61,6 @@ interface Options {
   requestTimeoutMs: number;
   json: string | undefined;
   dryRun: boolean;
-}
-
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return n;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -107,20 +101,20 @@ function parseOptions(argv: string[]): Options {
 
   const policy = /^(?:routed|gamma=(\d+))$/.exec(values.policy);
   if (policy === null) throw new UsageError(`--policy must be routed or gamma=N, got ${JSON.stringify(values.policy)}`);
-  const gamma = policy[1] === undefined ? null : int('policy gamma', policy[1], 0, 0, 32);
+  const gamma = policy[1] === undefined ? null : intOption('policy gamma', policy[1], 0, 0, 32);
 
   return {
     url,
     languages,
-    promptsPerLanguage: int('prompts-per-language', values['prompts-per-language'], 4, 1, MAX_PROMPTS_PER_LANGUAGE),
-    maxTokens: int('max-tokens', values['max-tokens'], 64, 1, 4096),
+    promptsPerLanguage: intOption('prompts-per-language', values['prompts-per-language'], 4, 1, MAX_PROMPTS_PER_LANGUAGE),
+    maxTokens: intOption('max-tokens', values['max-tokens'], 64, 1, 4096),
     gamma,
-    repeats: int('repeats', values.repeats, 1, 1, 10),
-    promptBytes: int('prompt-bytes', values['prompt-bytes'], 150, 16, 4096),
+    repeats: intOption('repeats', values.repeats, 1, 1, 10),
+    promptBytes: intOption('prompt-bytes', values['prompt-bytes'], 150, 16, 4096),
     pinLanguage: values['pin-language'],
     model: values.model,
-    timeoutMs: int('timeout-s', values['timeout-s'], 1800, 1, 24 * 3600) * 1000,
-    requestTimeoutMs: int('request-timeout-s', values['request-timeout-s'], 120, 1, 3600) * 1000,
+    timeoutMs: intOption('timeout-s', values['timeout-s'], 1800, 1, 24 * 3600) * 1000,
+    requestTimeoutMs: intOption('request-timeout-s', values['request-timeout-s'], 120, 1, 3600) * 1000,
     json: values.json,
     dryRun: values['dry-run'],
   };
