@@ -35,6 +35,7 @@ import { createRandom } from '../src/engine/random.js';
 import { benchPrompts, EVALUATION_LANGUAGES, type BenchPrompt } from './prompts.js';
 import { UsageError } from './usage-error.js';
 import { intOption } from './int-option.js';
+import { describeMachine } from './machine.js';
 
 const USAGE = `usage: npx tsx bench/drafter-swap-bench.ts [options]
   --pack DIR                 source pack: its verifier, and drafter-scdf to swap in (default models/default)
@@ -188,10 +189,8 @@ const out = (line = ''): void => {
 const f = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 const route = (drafter: string | null, gamma: number | null): string => (drafter === null || !gamma ? 'plain' : `${drafter}/γ=${gamma}`);
 
-function machine(): string {
-  const cpus = os.cpus();
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  return `${cpus[0]?.model.trim() ?? 'unknown'} x ${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} ${os.arch()}, Node ${process.version}, load average ${load}`;
+function machineLine(): string {
+  return `${describeMachine()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
 
 // ---- main ------------------------------------------------------------------------------------
@@ -235,7 +234,7 @@ async function main(): Promise<number> {
 
   out('fairspec drafter hot-swap bench');
   out(`date     ${startedAt.toISOString()}`);
-  out(`machine  ${machine()}`);
+  out(`machine  ${machineLine()}`);
   out(`pack     ${dir}: verifier = ${opts.pack}/verifier; drafter 'scdf' = a copy of that verifier (agrees always, costs as much);`);
   out(`         swapped in: ${opts.pack}/drafter-scdf (copied to candidates/scdf)`);
   out(`settings language ${opts.language} (pinned), ${greedy ? 'greedy' : `temperature ${opts.temperature}`}, max_tokens ${opts.maxTokens}, ` +
@@ -379,7 +378,7 @@ async function main(): Promise<number> {
   }
   out(`elapsed ${((performance.now() - t0) / 1000).toFixed(1)} s, ${runs.length} requests`);
   if (opts.json !== undefined) {
-    writeFileSync(opts.json, `${JSON.stringify({ tool: 'bench/drafter-swap-bench.ts', date: startedAt.toISOString(), machine: machine(), options: opts, runs }, null, 2)}\n`);
+    writeFileSync(opts.json, `${JSON.stringify({ tool: 'bench/drafter-swap-bench.ts', date: startedAt.toISOString(), machine: machineLine(), options: opts, runs }, null, 2)}\n`);
     out(`raw figures written to ${opts.json}`);
   }
   return code;

@@ -20,7 +20,6 @@
 // Speed-up = plain wall time / speculative wall time (> 1: speculation is faster).
 
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
@@ -28,6 +27,7 @@ import { parseLoopbackUrl } from './loopback-url.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type BenchPrompt } from './prompts.js';
 import { UsageError } from './usage-error.js';
 import { intOption } from './int-option.js';
+import { describeMachine, machine } from './machine.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -449,17 +449,6 @@ const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCount: cpus.length,
-    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  };
-}
-
 // ---- main ------------------------------------------------------------------------------------
 
 function dryRun(opts: Options): void {
@@ -503,7 +492,7 @@ async function main(): Promise<number> {
   const maxRequests = opts.languages.length * 2 * (1 + opts.promptsPerLanguage * opts.repeats);
   out('fairspec speculative-decoding bench');
   out(`date     ${startedAt.toISOString()}`);
-  out(`machine  ${m.cpu} x ${m.cpuCount}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`);
+  out(`machine  ${describeMachine(m)}`);
 
   const client = new Client(opts.url, opts.requestTimeoutMs);
   let model = opts.model;
