@@ -58,7 +58,11 @@ const Cell = Type.Object(
       }, { description: 'ci: Wilson over tokens; ci_clustered: delta method with the request as the unit.' }),
     ),
     mean_alpha: nullable(Type.Number()),
-    mean_accepted_length: nullable(Type.Number({ description: '1 + accepted / drafts.' })),
+    mean_accepted_length: nullable(
+      Type.Object({ estimate: Type.Number({ description: '1 + accepted / drafts.' }), ci: nullable(Interval) }, {
+        description: 'Tokens per verifier step that checked a draft; ci: 1 + the delta-method interval of accepted / drafts with the request as the unit.',
+      }),
+    ),
     tokens_per_step: nullable(Estimate),
     tokens_per_second: nullable(Estimate),
     speed_up: nullable(Type.Object({ estimate: Type.Number(), ci: nullable(Interval) }, {

@@ -7,6 +7,7 @@
 //                          independent tokens) and the delta-method interval with the request
 //                          as the unit (`ciClustered`, honest when acceptance varies by prompt).
 //   meanAcceptedLength   = 1 + accepted / drafts (tokens per verifier step that checked a draft).
+//                          Interval: 1 + the request-clustered interval of accepted / drafts.
 //   tokensPerStep        = per-request mean of completionTokens / verifierSteps: the tokens each
 //                          verifier call yields, plain steps included; t interval.
 //   tokensPerSecond      = per-request mean of completionTokens / totalMs × 1000; t interval.
@@ -62,7 +63,7 @@ export interface CellSummary {
   verifierSteps: number;
   acceptanceRate: AcceptanceEstimate | null;
   meanAlpha: number | null;
-  meanAcceptedLength: number | null;
+  meanAcceptedLength: Estimate | null;
   tokensPerStep: Estimate | null;
   tokensPerSecond: Estimate | null;
   speedUp: Estimate | null;
@@ -117,6 +118,7 @@ function summariseCell(language: string, cell: ObservationCell, reference: Plain
   const perSecond = meanEstimate(cell.tokensPerMs.moments(), confidence);
   const latency = cell.latencyMs.sorted();
   const clustered = ratioInterval(cell.acceptanceSums, confidence);
+  const perDraft = ratioInterval(cell.acceptedPerDraftSums, confidence);
   return {
     language,
     requests: c.requests,
@@ -134,7 +136,10 @@ function summariseCell(language: string, cell: ObservationCell, reference: Plain
           }
         : null,
     meanAlpha: c.draftedTokens > 0 ? c.alphaSum / c.draftedTokens : null,
-    meanAcceptedLength: c.drafts > 0 ? 1 + c.acceptedTokens / c.drafts : null,
+    meanAcceptedLength:
+      c.drafts > 0
+        ? { estimate: 1 + c.acceptedTokens / c.drafts, ci: perDraft && { low: 1 + Math.max(0, perDraft.low), high: 1 + perDraft.high } }
+        : null,
     tokensPerStep: meanEstimate(cell.tokensPerStep.moments(), confidence),
     tokensPerSecond: perSecond && scaleEstimate(perSecond, 1000),
     speedUp: perSecond && reference && scaleEstimate(perSecond, reference.msPerToken),

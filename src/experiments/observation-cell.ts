@@ -30,6 +30,8 @@ export class ObservationCell {
   readonly acceptance = new RunningMoments();
   /** Per request: accepted and drafted tokens, for the request-clustered acceptance interval. */
   readonly acceptanceSums = new RatioSums();
+  /** Per request that drafted: accepted tokens and drafts, for the mean accepted length's interval. */
+  readonly acceptedPerDraftSums = new RatioSums();
   /** Per request: completionTokens / verifierSteps (tokens per verifier step, bonus included). */
   readonly tokensPerStep = new RunningMoments();
   /** Uniform sample of per-request totalMs. */
@@ -50,6 +52,9 @@ export class ObservationCell {
     if (stats.draftedTokens > 0) {
       this.acceptance.push(stats.acceptedTokens / stats.draftedTokens);
       this.acceptanceSums.push(stats.acceptedTokens, stats.draftedTokens);
+    }
+    if (stats.drafts > 0) {
+      this.acceptedPerDraftSums.push(stats.acceptedTokens, stats.drafts);
     }
     if (stats.verifierSteps > 0) this.tokensPerStep.push(outcome.completionTokens / stats.verifierSteps);
     if (Number.isFinite(outcome.totalMs) && outcome.totalMs >= 0) this.latencyMs.push(outcome.totalMs);

@@ -126,7 +126,7 @@ t.test('known values: Wilson interval, exact speed-ups, order-statistic latency 
   t.ok(Math.abs(a.acceptanceRate!.ci!.low - 0.2552885198782742) < 1e-12);
   t.ok(Math.abs(a.acceptanceRate!.ci!.high - 0.36620957698280004) < 1e-12);
   t.equal(a.acceptanceRate!.ciClustered, null, 'one request: no request-level interval');
-  t.equal(a.meanAcceptedLength, 1 + 81 / 66);
+  t.same(a.meanAcceptedLength, { estimate: 1 + 81 / 66, ci: null }, 'one request: no interval');
   t.same(a.tokensPerStep, { estimate: 2, ci: null });
   t.same(a.speedUp, { estimate: 2, ci: null }, '100 tokens in 500 ms where plain takes 1000 ms');
   t.equal(a.latencyMs.p95!.ci, null, 'one sample');
@@ -139,9 +139,23 @@ t.test('known values: Wilson interval, exact speed-ups, order-statistic latency 
   t.equal(b.latencyMs.samples, 100);
   t.same(b.tokensPerSecond!.estimate, 200);
   t.equal(b.acceptanceRate!.ciClustered!.low, 0.5, 'every request accepted half: clustered interval has no width');
+  t.same(b.meanAcceptedLength, { estimate: 3, ci: { low: 3, high: 3 } }, 'every request accepted 2 per draft: no width');
   const cmp = s.comparisons[0]!;
   t.equal(cmp.tokensPerSecond, null, 'the control has a single request: no test');
   t.equal(s.arms[1]!.fairness.speedUp!.mean, 2);
+});
+
+t.test('mean accepted length: 1 + the request-clustered interval of accepted / drafts', async (t) => {
+  const store = new ExperimentStore({ reference: new PlainDecodingReference({ minRequests: 1 }) });
+  store.create({ id: 'm', arms: [{ name: 'a', weight: 1 }, { name: 'b', weight: 1 }] });
+  // accepted / drafts per request 2/2, 4/2, 6/2: R = 2, residuals -2, 0, 2, s² = 4,
+  // half-width t(0.975, 2) · sqrt(4 / 3) / 2.
+  for (const accepted of [2, 4, 6]) store.record('m', 'a', 'en', outcome({ drafted: 8, accepted, drafts: 2 }));
+  const length = summarise(store.snapshot('m')).arms[0]!.languages[0]!.meanAcceptedLength!;
+  const half = (4.302652729911275 * Math.sqrt(4 / 3)) / 2;
+  t.equal(length.estimate, 3);
+  t.ok(Math.abs(length.ci!.high - (3 + half)) < 1e-9, `upper bound ${length.ci!.high}`);
+  t.equal(length.ci!.low, 1, 'the lower bound never goes below 1 (no accepted token)');
 });
 
 t.test('without a plain reference speed-up is unknown but tokens/s are not', async (t) => {

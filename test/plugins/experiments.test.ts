@@ -204,7 +204,8 @@ t.test('experiment traffic: arms route, responses say so, the read-out has per-a
     t.ok(p.speed_up.estimate > 0 && p.plain_reference.ms_per_token > 0, 'a speed-up over the plain reference');
     t.ok(s.acceptance_rate.estimate > 0 && s.acceptance_rate.estimate <= 1);
     t.ok(s.acceptance_rate.ci.low <= s.acceptance_rate.estimate && s.acceptance_rate.estimate <= s.acceptance_rate.ci.high, 'Wilson interval');
-    t.ok(s.mean_accepted_length >= 1);
+    t.ok(s.mean_accepted_length.estimate >= 1);
+    t.ok(s.mean_accepted_length.ci.low <= s.mean_accepted_length.estimate && s.mean_accepted_length.estimate <= s.mean_accepted_length.ci.high, 'mean accepted length interval');
     t.type(s.cross_entropy, 'number');
     for (const c of [p, s]) {
       t.ok(c.speed_up.ci.low <= c.speed_up.estimate && c.speed_up.estimate <= c.speed_up.ci.high, `${language} speed-up interval`);
