@@ -9,7 +9,8 @@
 // pack's, experiments and arms those the registry holds (capped, src/experiments/experiment-store.ts).
 
 import { Gauge, type Registry } from 'prom-client';
-import type { ExperimentSummary } from './experiments/analysis.js';
+import type { CellSummary, ExperimentSummary } from './experiments/analysis.js';
+import type { Estimate } from './experiments/statistics/interval.js';
 import type { WindowSnapshot } from './fairness/sliding-window.js';
 import { UNDETERMINED, type LanguageSnapshot, type PolicySnapshot, type RegimeSnapshot } from './routing/adaptive-policy.js';
 import { OTHER, UNKNOWN } from './routing/language-labels.js';
@@ -126,31 +127,129 @@ export function registerFairnessGauges(registry: Registry, snapshot: () => Windo
   single('fairspec_fairness_cross_entropy_variance', 'U = population variance over languages of K_L in the live window.', (s) => s.fairness.unfairness);
 }
 
+/** The series of one experiment cell: (experiment, arm, language). */
+type CellLabels = Record<'experiment' | 'arm' | 'language', string>;
+
+function* experimentCells(summaries: ExperimentSummary[]): Generator<{ labels: CellLabels; cell: CellSummary }> {
+  for (const summary of summaries) {
+    for (const arm of summary.arms) {
+      for (const cell of arm.languages) yield { labels: { experiment: summary.id, arm: arm.name, language: cell.language }, cell };
+    }
+  }
+}
+
+/** bound = mean | lower | upper; the bounds only when the interval exists. */
+function setEstimate<T extends string>(g: Gauge<T | 'bound'>, labels: Record<T, string>, value: Estimate | null, scale = 1): void {
+  if (value === null || !finite(value.estimate)) return;
+  g.set({ ...labels, bound: 'mean' } as Record<T | 'bound', string>, value.estimate * scale);
+  if (value.ci && finite(value.ci.low) && finite(value.ci.high)) {
+    g.set({ ...labels, bound: 'lower' } as Record<T | 'bound', string>, value.ci.low * scale);
+    g.set({ ...labels, bound: 'upper' } as Record<T | 'bound', string>, value.ci.high * scale);
+  }
+}
+
 /**
- * fairspec_experiment_speedup{experiment, arm, language, bound = mean | lower | upper} and
- * fairspec_experiment_arm_worse_than_control{experiment, arm, language}: 1 when the arm is
- * slower than the control arm and the Holm-adjusted Welch test on per-request tokens/ms (the
- * same test as on speed-ups) is significant, else 0.
+ * `compute` once per scrape: prom-client's registry.metrics() calls every gauge's collect
+ * synchronously, before its first await, so a cache dropped at the next microtask is shared by
+ * exactly one scrape's gauges, which then all read the same summaries.
+ */
+function oncePerScrape<T>(compute: () => T): () => T {
+  let cached: { value: T } | null = null;
+  return () => {
+    if (cached === null) {
+      cached = { value: compute() };
+      queueMicrotask(() => {
+        cached = null;
+      });
+    }
+    return cached.value;
+  };
+}
+
+const CELL_LABELS = ['experiment', 'arm', 'language'] as const;
+const BOUNDED_CELL_LABELS = [...CELL_LABELS, 'bound'] as const;
+
+/**
+ * The read-out of GET /v1/experiments/{id} (src/experiments/analysis.ts) as gauges, so the
+ * Experiment dashboard shows the same numbers. Per (experiment, arm, language):
+ *   fairspec_experiment_requests, fairspec_experiment_generated_tokens;
+ *   fairspec_experiment_speedup, fairspec_experiment_acceptance_rate (its request-clustered
+ *   interval, `ci_clustered`), fairspec_experiment_mean_accepted_length, each with
+ *   bound = mean | lower | upper (95% interval);
+ *   fairspec_experiment_latency_seconds{quantile = 0.5 | 0.95, bound};
+ *   per treatment arm against the control: fairspec_experiment_speedup_difference{bound},
+ *   fairspec_experiment_speedup_difference_p_adjusted (Holm), and
+ *   fairspec_experiment_arm_worse_than_control: 1 when the arm is slower than the control and the
+ *   Holm-adjusted Welch test on per-request tokens/ms (the same test as on speed-ups) is
+ *   significant, else 0.
+ * Per (experiment, arm): fairspec_experiment_fairness{figure} (mean, worst and best per-language
+ * speed-up, max/min ratio, coefficient of variation, U) and fairspec_experiment_worst_language
+ * {language}, the worst language's speed-up.
  */
 export function registerExperimentGauges(registry: Registry, summaries: () => ExperimentSummary[]): void {
-  gauge(
-    registry,
+  const current = oncePerScrape(summaries);
+  const perCell = (name: string, help: string, value: (c: CellSummary) => number) =>
+    gauge(registry, name, help, CELL_LABELS, (g) => {
+      for (const { labels, cell } of experimentCells(current())) g.set(labels, value(cell));
+    });
+  const perCellEstimate = (name: string, help: string, value: (c: CellSummary) => Estimate | null, scale = 1) =>
+    gauge(registry, name, help, BOUNDED_CELL_LABELS, (g) => {
+      for (const { labels, cell } of experimentCells(current())) setEstimate(g, labels, value(cell), scale);
+    });
+
+  perCell('fairspec_experiment_requests', "Generations an experiment arm served in a language (each of n choices counts).", (c) => c.requests);
+  perCell('fairspec_experiment_generated_tokens', 'Completion tokens an experiment arm generated in a language.', (c) => c.generatedTokens);
+  perCellEstimate(
     'fairspec_experiment_speedup',
     "An experiment arm's mean per-request speed-up over plain decoding by language, with its 95% confidence interval.",
-    ['experiment', 'arm', 'language', 'bound'],
+    (c) => c.speedUp,
+  );
+  perCellEstimate(
+    'fairspec_experiment_acceptance_rate',
+    'Accepted / drafted tokens of an experiment arm by language, with its request-clustered 95% interval.',
+    (c) => c.acceptanceRate && { estimate: c.acceptanceRate.estimate, ci: c.acceptanceRate.ciClustered },
+  );
+  perCellEstimate(
+    'fairspec_experiment_mean_accepted_length',
+    '1 + accepted / drafts (tokens per verifier step that checked a draft) of an experiment arm by language, with its 95% interval.',
+    (c) => c.meanAcceptedLength,
+  );
+  gauge(
+    registry,
+    'fairspec_experiment_latency_seconds',
+    "Quantiles of an experiment arm's generation time by language, with distribution-free 95% intervals.",
+    [...BOUNDED_CELL_LABELS, 'quantile'],
     (g) => {
-      for (const summary of summaries()) {
-        for (const arm of summary.arms) {
-          for (const cell of arm.languages) {
-            const s = cell.speedUp;
-            if (s === null || !finite(s.estimate)) continue;
-            const labels = { experiment: summary.id, arm: arm.name, language: cell.language };
-            g.set({ ...labels, bound: 'mean' }, s.estimate);
-            if (s.ci && finite(s.ci.low) && finite(s.ci.high)) {
-              g.set({ ...labels, bound: 'lower' }, s.ci.low);
-              g.set({ ...labels, bound: 'upper' }, s.ci.high);
-            }
-          }
+      for (const { labels, cell } of experimentCells(current())) {
+        setEstimate(g, { ...labels, quantile: '0.5' }, cell.latencyMs.p50, 1 / 1000);
+        setEstimate(g, { ...labels, quantile: '0.95' }, cell.latencyMs.p95, 1 / 1000);
+      }
+    },
+  );
+  gauge(
+    registry,
+    'fairspec_experiment_speedup_difference',
+    'Speed-up of an arm minus the control arm by language (Welch), with its 95% interval.',
+    BOUNDED_CELL_LABELS,
+    (g) => {
+      for (const summary of current()) {
+        for (const c of summary.comparisons) {
+          if (c.speedUp === null) continue;
+          setEstimate(g, { experiment: summary.id, arm: c.arm, language: c.language }, { estimate: c.speedUp.difference, ci: c.speedUp.ci });
+        }
+      }
+    },
+  );
+  gauge(
+    registry,
+    'fairspec_experiment_speedup_difference_p_adjusted',
+    "Holm-adjusted p-value of Welch's test of an arm against the control on per-request speed, by language.",
+    CELL_LABELS,
+    (g) => {
+      for (const summary of current()) {
+        for (const c of summary.comparisons) {
+          const test = c.tokensPerSecond;
+          if (test !== null && finite(test.pAdjusted)) g.set({ experiment: summary.id, arm: c.arm, language: c.language }, test.pAdjusted);
         }
       }
     },
@@ -159,13 +258,49 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
     registry,
     'fairspec_experiment_arm_worse_than_control',
     '1 when the arm is significantly slower than the control arm for the language (Holm-adjusted Welch test), else 0.',
-    ['experiment', 'arm', 'language'],
+    CELL_LABELS,
     (g) => {
-      for (const summary of summaries()) {
+      for (const summary of current()) {
         for (const c of summary.comparisons) {
           const test = c.tokensPerSecond;
           const worse = test !== null && test.significant && test.difference < 0;
           g.set({ experiment: summary.id, arm: c.arm, language: c.language }, worse ? 1 : 0);
+        }
+      }
+    },
+  );
+  gauge(
+    registry,
+    'fairspec_experiment_fairness',
+    "An experiment arm's fairness summary across languages: figure = mean_speedup, worst_speedup, best_speedup, max_min_speedup_ratio, cv_speedup, cross_entropy_variance (U).",
+    ['experiment', 'arm', 'figure'],
+    (g) => {
+      for (const summary of current()) {
+        for (const arm of summary.arms) {
+          const s = arm.fairness.speedUp;
+          const figures: Record<string, number | null | undefined> = {
+            mean_speedup: s?.mean,
+            worst_speedup: s?.worst.value,
+            best_speedup: s?.best.value,
+            max_min_speedup_ratio: s?.maxMinRatio,
+            cv_speedup: s?.cv,
+            cross_entropy_variance: arm.fairness.unfairness,
+          };
+          for (const [figure, value] of Object.entries(figures)) if (finite(value)) g.set({ experiment: summary.id, arm: arm.name, figure }, value);
+        }
+      }
+    },
+  );
+  gauge(
+    registry,
+    'fairspec_experiment_worst_language',
+    "The speed-up of an experiment arm's worst language, labelled with that language.",
+    CELL_LABELS,
+    (g) => {
+      for (const summary of current()) {
+        for (const arm of summary.arms) {
+          const worst = arm.fairness.speedUp?.worst;
+          if (worst && finite(worst.value)) g.set({ experiment: summary.id, arm: arm.name, language: worst.language }, worst.value);
         }
       }
     },

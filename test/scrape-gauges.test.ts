@@ -116,7 +116,7 @@ t.test('fairness: per-language speed-up and K_L, worst, max/min and U over the w
   ]);
 });
 
-t.test('experiments: speed-up with its interval per arm and language; arm worse than control', async (t) => {
+t.test('experiments: the read-out per arm and language with its intervals; differences; fairness per arm', async (t) => {
   const store = new ExperimentStore({ knownDrafters: ['d'] });
   store.create({
     id: 'e1',
@@ -161,6 +161,30 @@ t.test('experiments: speed-up with its interval per arm and language; arm worse 
     'fairspec_experiment_arm_worse_than_control{experiment="e1",arm="slow",language="am"} 0',
     'fairspec_experiment_arm_worse_than_control{experiment="e1",arm="slow",language="en"} 1',
   ]);
+
+  // Every other figure of the read-out, each from the same summary.
+  const value = async (series: string): Promise<number | undefined> => {
+    const line = (await lines(registry, series + ' '))[0];
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+  const fast = summary.arms.find((a) => a.name === 'fast')!;
+  const en = fast.languages.find((c) => c.language === 'en')!;
+  const cell = 'experiment="e1",arm="fast",language="en"';
+  t.equal(await value(`fairspec_experiment_requests{${cell}}`), en.requests);
+  t.equal(await value(`fairspec_experiment_generated_tokens{${cell}}`), en.generatedTokens);
+  t.equal(await value(`fairspec_experiment_acceptance_rate{${cell},bound="mean"}`), en.acceptanceRate!.estimate);
+  t.equal(await value(`fairspec_experiment_acceptance_rate{${cell},bound="upper"}`), en.acceptanceRate!.ciClustered!.high, 'the request-clustered interval');
+  t.equal(await value(`fairspec_experiment_mean_accepted_length{${cell},bound="lower"}`), en.meanAcceptedLength!.ci!.low);
+  t.equal(await value(`fairspec_experiment_latency_seconds{${cell},quantile="0.95",bound="mean"}`), en.latencyMs.p95!.estimate / 1000);
+  const versus = summary.comparisons.find((c) => c.arm === 'slow' && c.language === 'en')!;
+  t.equal(await value('fairspec_experiment_speedup_difference{experiment="e1",arm="slow",language="en",bound="upper"}'), versus.speedUp!.ci!.high);
+  t.equal(await value('fairspec_experiment_speedup_difference_p_adjusted{experiment="e1",arm="slow",language="en"}'), versus.speedUp!.pAdjusted);
+  t.equal(await value('fairspec_experiment_fairness{experiment="e1",arm="fast",figure="worst_speedup"}'), fast.fairness.speedUp!.worst.value);
+  t.equal(await value('fairspec_experiment_fairness{experiment="e1",arm="fast",figure="max_min_speedup_ratio"}'), fast.fairness.speedUp!.maxMinRatio);
+  t.same(await lines(registry, 'fairspec_experiment_worst_language{experiment="e1",arm="fast"'), [
+    `fairspec_experiment_worst_language{experiment="e1",arm="fast",language="${fast.fairness.speedUp!.worst.language}"} ${fast.fairness.speedUp!.worst.value}`,
+  ]);
+
   store.delete('e1');
   t.same(await lines(registry, 'fairspec_experiment_'), [], "a deleted experiment's series leave the exposition");
 });
