@@ -10,7 +10,9 @@
 //
 // An A/B experiment (a plain control arm and a drafter arm) runs during the test, and each wave
 // also sends two requests per language without an override, from users in each arm, so the
-// experiment, fairness and routing gauges all have data.
+// experiment, fairness and routing gauges all have data. Every number the Experiment dashboard's
+// fairspec_experiment_* panels return through Prometheus is then held against the same figure in
+// GET /v1/experiments/promql (test/monitoring/experiment-readout.ts says where each one sits).
 //
 // Series listed as PENDING below (none now: the fairness window, the routing policy and the
 // experiments export everything grafana/README.md assumed) would be reported as TODO, not
@@ -26,7 +28,8 @@ import { request } from 'undici';
 import { benchPrompts } from '../../bench/prompts.js';
 import { assignArm } from '../../src/experiments/assignment.js';
 import { parseExperiment } from '../../src/experiments/experiment.js';
-import { buildTestApp, completionBody, listen } from '../helpers/build-app.js';
+import { ADMIN_TOKEN, buildTestApp, completionBody, listen } from '../helpers/build-app.js';
+import { fixedMatchers, readoutValue, type ExperimentReadout } from './experiment-readout.js';
 import { dashboardExpressions, metricNames, ruleExpressions, type Expression } from './monitoring-expressions.js';
 import { findExecutable, PrometheusServer, sleep, type QueryResult } from './prometheus-server.js';
 
@@ -64,7 +67,13 @@ async function run(t: Test, binary: string): Promise<void> {
       { name: 'drafted', drafter, weight: 1 },
     ],
   });
-  const app = await buildTestApp(t, { metricLanguages: LANGUAGES, concurrency: 1, maxQueue: 64, experiments: [experiment] });
+  const app = await buildTestApp(t, {
+    metricLanguages: LANGUAGES,
+    concurrency: 1,
+    maxQueue: 64,
+    experiments: [experiment],
+    adminToken: ADMIN_TOKEN,
+  });
   const base = await listen(app);
   /** Two users per arm, one for each wave. */
   const users = (arm: string) => Array.from({ length: 100 }, (_, i) => `user-${i}`).filter((u) => assignArm(experiment, u).name === arm).slice(0, 2);
@@ -208,4 +217,42 @@ async function run(t: Test, binary: string): Promise<void> {
       for (const e of dashboards.filter((d) => d.source.startsWith(`${file} › `))) check(t, e);
     });
   }
+
+  t.test('the Experiment dashboard shows the numbers of GET /v1/experiments/{id}', async (t) => {
+    const reply = await app.inject({ method: 'GET', url: `/v1/experiments/${experiment.id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    t.equal(reply.statusCode, 200);
+    const readout = reply.json() as ExperimentReadout;
+    const panels = dashboards.filter(
+      (e) => e.kind === 'panel' && e.source.startsWith('experiment.json › ') && metricNames(e.query).some((n) => n.startsWith('fairspec_experiment_')),
+    );
+    t.ok(panels.length >= 20, `${panels.length} Experiment-dashboard queries read the experiment's gauges`);
+    const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    const shown = new Set<string>();
+    for (const e of panels) {
+      // The experiment's numbers change only with its traffic, which ended before the last scrape.
+      const result = await prometheus.query(e.query);
+      if (!result.ok) {
+        t.fail(`${e.source}: ${result.error}`);
+        continue;
+      }
+      const [name] = metricNames(e.query);
+      const fixed = fixedMatchers(e.query);
+      const wrong: string[] = [];
+      for (const s of result.samples) {
+        const labels = { ...fixed, ...s.metric };
+        if (labels.experiment !== experiment.id) continue;
+        const got = Number(s.value[1]);
+        const want = readoutValue(readout, name!, labels);
+        if (want === undefined || !close(got, want)) wrong.push(`${JSON.stringify(labels)}: dashboard ${got}, API ${want}`);
+        shown.add(`${name}|${labels.arm}|${labels.language ?? ''}`);
+      }
+      t.ok(result.samples.length > 0, `${e.source}: data`);
+      t.same(wrong, [], `${e.source}: ${result.samples.length} values equal the API's`);
+    }
+    const cells = readout.arms.flatMap((a) => a.languages.map((c) => `${a.name}|${c.language}`));
+    t.ok(cells.length >= LANGUAGES.length * 2, `${cells.length} cells in the read-out`);
+    for (const metric of ['fairspec_experiment_requests', 'fairspec_experiment_speedup', 'fairspec_experiment_latency_seconds']) {
+      t.same(cells.filter((c) => !shown.has(`${metric}|${c}`)), [], `${metric}: every arm × language of the read-out is on the dashboard`);
+    }
+  });
 }

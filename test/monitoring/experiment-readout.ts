@@ -1,0 +1,111 @@
+// Where each fairspec_experiment_* series sits in GET /v1/experiments/{id}'s JSON, written from
+// the API's side (snake_case, plugins/experiments-schema.ts), independently of src/scrape-gauges.ts,
+// so a test can hold every number the Experiment dashboard shows against the read-out.
+
+interface Interval {
+  low: number;
+  high: number;
+}
+interface Estimate {
+  estimate: number;
+  ci: Interval | null;
+}
+interface Test {
+  difference: number;
+  ci: Interval;
+  p_adjusted: number;
+  significant: boolean;
+}
+interface Disparity {
+  mean: number;
+  worst: { language: string; value: number };
+  best: { language: string; value: number };
+  max_min_ratio: number | null;
+  cv: number | null;
+}
+interface Cell {
+  language: string;
+  requests: number;
+  generated_tokens: number;
+  acceptance_rate: { estimate: number; ci: Interval | null; ci_clustered: Interval | null } | null;
+  mean_accepted_length: Estimate | null;
+  speed_up: Estimate | null;
+  latency_ms: { p50: Estimate | null; p95: Estimate | null };
+}
+export interface ExperimentReadout {
+  id: string;
+  arms: { name: string; languages: Cell[]; fairness: { speed_up: Disparity | null; unfairness: number | null } }[];
+  comparisons: { language: string; arm: string; tokens_per_second: Test | null; speed_up: Test | null }[];
+}
+
+/** bound = mean | lower | upper of an estimate; undefined where the read-out has none. */
+function bounded(value: Estimate | null | undefined, bound: string | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (bound === 'mean') return value.estimate;
+  if (bound === 'lower') return value.ci?.low;
+  if (bound === 'upper') return value.ci?.high;
+  return undefined;
+}
+
+/**
+ * The read-out's value for the series `name` with `labels` (the sample's labels and the
+ * equality matchers its query fixed, e.g. bound="lower"); undefined when the read-out has no
+ * such value (a series the API would not explain).
+ */
+export function readoutValue(readout: ExperimentReadout, name: string, labels: Record<string, string>): number | undefined {
+  if (labels.experiment !== readout.id) return undefined;
+  const arm = readout.arms.find((a) => a.name === labels.arm);
+  const cell = arm?.languages.find((c) => c.language === labels.language);
+  const comparison = readout.comparisons.find((c) => c.arm === labels.arm && c.language === labels.language);
+  const disparity = arm?.fairness.speed_up;
+  switch (name) {
+    case 'fairspec_experiment_requests':
+      return cell?.requests;
+    case 'fairspec_experiment_generated_tokens':
+      return cell?.generated_tokens;
+    case 'fairspec_experiment_speedup':
+      return bounded(cell?.speed_up, labels.bound);
+    case 'fairspec_experiment_acceptance_rate': {
+      const a = cell?.acceptance_rate;
+      return bounded(a && { estimate: a.estimate, ci: a.ci_clustered }, labels.bound);
+    }
+    case 'fairspec_experiment_mean_accepted_length':
+      return bounded(cell?.mean_accepted_length, labels.bound);
+    case 'fairspec_experiment_latency_seconds': {
+      const quantile = labels.quantile === '0.5' ? cell?.latency_ms.p50 : labels.quantile === '0.95' ? cell?.latency_ms.p95 : undefined;
+      const ms = bounded(quantile, labels.bound);
+      return ms === undefined ? undefined : ms / 1000;
+    }
+    case 'fairspec_experiment_speedup_difference': {
+      const s = comparison?.speed_up;
+      return bounded(s && { estimate: s.difference, ci: s.ci }, labels.bound);
+    }
+    case 'fairspec_experiment_speedup_difference_p_adjusted':
+      return comparison?.speed_up?.p_adjusted;
+    case 'fairspec_experiment_arm_worse_than_control': {
+      if (comparison === undefined) return undefined;
+      const s = comparison.tokens_per_second;
+      return s === null ? 0 : Number(s.significant && s.difference < 0);
+    }
+    case 'fairspec_experiment_worst_language':
+      return disparity && disparity.worst.language === labels.language ? disparity.worst.value : undefined;
+    case 'fairspec_experiment_fairness': {
+      const figures: Record<string, number | null | undefined> = {
+        mean_speedup: disparity?.mean,
+        worst_speedup: disparity?.worst.value,
+        best_speedup: disparity?.best.value,
+        max_min_speedup_ratio: disparity?.max_min_ratio,
+        cv_speedup: disparity?.cv,
+        cross_entropy_variance: arm?.fairness.unfairness,
+      };
+      return figures[labels.figure ?? ''] ?? undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Label = "value" matchers a query fixes (`bound="lower"`); regex matchers (=~) are not fixed. */
+export function fixedMatchers(query: string): Record<string, string> {
+  return Object.fromEntries([...query.matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
