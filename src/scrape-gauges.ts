@@ -243,12 +243,13 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
   gauge(
     registry,
     'fairspec_experiment_speedup_difference_p_adjusted',
-    "Holm-adjusted p-value of Welch's test of an arm against the control on per-request speed, by language.",
+    "Holm-adjusted p-value of Welch's test of an arm's speed-up against the control's, by language.",
     CELL_LABELS,
     (g) => {
       for (const summary of current()) {
         for (const c of summary.comparisons) {
-          const test = c.tokensPerSecond;
+          // The speed-up test is the tokens/s test rescaled: the same p-value, present with the difference.
+          const test = c.speedUp;
           if (test !== null && finite(test.pAdjusted)) g.set({ experiment: summary.id, arm: c.arm, language: c.language }, test.pAdjusted);
         }
       }
