@@ -1,6 +1,11 @@
 // Where each fairspec_experiment_* series sits in GET /v1/experiments/{id}'s JSON, written from
 // the API's side (snake_case, plugins/experiments-schema.ts), independently of src/scrape-gauges.ts,
-// so a test can hold every number the Experiment dashboard shows against the read-out.
+// and the comparison of every number the Experiment dashboard's queries return through
+// Prometheus with the read-out: test/monitoring/promql.test.ts runs it on a test server,
+// bench/experiment-dashboard-check.ts on a live one.
+
+import { dashboardExpressions, metricNames, type Expression } from './monitoring-expressions.js';
+import type { QueryResult } from './prometheus-server.js';
 
 interface Interval {
   low: number;
@@ -108,4 +113,57 @@ export function readoutValue(readout: ExperimentReadout, name: string, labels: R
 /** Label = "value" matchers a query fixes (`bound="lower"`); regex matchers (=~) are not fixed. */
 export function fixedMatchers(query: string): Record<string, string> {
   return Object.fromEntries([...query.matchAll(/(\w+)\s*=\s*"([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** The Experiment dashboard's panel queries that read the experiment gauges. */
+export function experimentDashboardQueries(dashboardsDir: string): Expression[] {
+  return dashboardExpressions(dashboardsDir).filter(
+    (e) => e.kind === 'panel' && e.source.startsWith('experiment.json › ') && metricNames(e.query).some((n) => n.startsWith('fairspec_experiment_')),
+  );
+}
+
+export interface QueryComparison {
+  source: string;
+  /** The query failed (parse error): its message. */
+  error?: string;
+  /** Samples of this experiment the query returned. */
+  values: number;
+  /** `labels: dashboard value, API value` for each sample that differs or that the read-out lacks. */
+  wrong: string[];
+}
+
+const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+
+/**
+ * Runs each query through `query` (Prometheus) and holds every sample of `readout`'s experiment
+ * against the read-out. `shown` collects `series|arm|language` of what the dashboard returned.
+ */
+export async function compareWithReadout(
+  queries: Expression[],
+  query: (expr: string) => Promise<QueryResult>,
+  readout: ExperimentReadout,
+  shown: Set<string> = new Set(),
+): Promise<QueryComparison[]> {
+  const out: QueryComparison[] = [];
+  for (const e of queries) {
+    const result = await query(e.query);
+    if (!result.ok) {
+      out.push({ source: e.source, error: result.error, values: 0, wrong: [] });
+      continue;
+    }
+    const name = metricNames(e.query)[0]!;
+    const fixed = fixedMatchers(e.query);
+    const comparison: QueryComparison = { source: e.source, values: 0, wrong: [] };
+    for (const s of result.samples) {
+      const labels = { ...fixed, ...s.metric };
+      if (labels.experiment !== readout.id) continue;
+      comparison.values++;
+      const got = Number(s.value[1]);
+      const want = readoutValue(readout, name, labels);
+      if (want === undefined || !close(got, want)) comparison.wrong.push(`${JSON.stringify(labels)}: dashboard ${got}, API ${want}`);
+      shown.add(`${name}|${labels.arm}|${labels.language ?? ''}`);
+    }
+    out.push(comparison);
+  }
+  return out;
 }

@@ -128,29 +128,13 @@ export class PrometheusServer {
     throw new Error(`prometheus not ready after ${timeoutMs} ms:\n${this.#log}`);
   }
 
-  async #api(path: string, form?: Record<string, string>): Promise<{ status: string; data?: unknown; errorType?: string; error?: string }> {
-    const { body } = await request(`${this.url}/api/v1/${path}`, form === undefined
-      ? { method: 'GET' }
-      : { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
-    return (await body.json()) as { status: string; data?: unknown; errorType?: string; error?: string };
-  }
-
   /** Instant query at the current time. */
-  async query(expr: string): Promise<QueryResult> {
-    const reply = await this.#api('query', { query: expr });
-    if (reply.status !== 'success') return { ok: false, errorType: reply.errorType ?? 'unknown', error: reply.error ?? '' };
-    const data = reply.data as { resultType: string; result: unknown };
-    // A scalar or string result is one [time, value] pair; give it the vector shape.
-    const samples = Array.isArray(data.result) && data.resultType === 'vector'
-      ? (data.result as PromSample[])
-      : data.resultType === 'scalar'
-        ? [{ metric: {}, value: data.result as [number, string] }]
-        : [];
-    return { ok: true, resultType: data.resultType, samples };
+  query(expr: string): Promise<QueryResult> {
+    return prometheusQuery(this.url, expr);
   }
 
   async rules(): Promise<{ name: string; query: string; type: string; health: string; lastError?: string }[]> {
-    const reply = await this.#api('rules');
+    const reply = await prometheusApi(this.url, 'rules');
     const groups = (reply.data as { groups: { rules: { name: string; query: string; type: string; health: string; lastError?: string }[] }[] }).groups;
     return groups.flatMap((g) => g.rules);
   }
@@ -165,6 +149,29 @@ export class PrometheusServer {
     }
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+type ApiReply = { status: string; data?: unknown; errorType?: string; error?: string };
+
+async function prometheusApi(url: string, path: string, form?: Record<string, string>): Promise<ApiReply> {
+  const { body } = await request(`${url}/api/v1/${path}`, form === undefined
+    ? { method: 'GET' }
+    : { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+  return (await body.json()) as ApiReply;
+}
+
+/** Instant query at the current time against the Prometheus at `url` (this module's or any other). */
+export async function prometheusQuery(url: string, expr: string): Promise<QueryResult> {
+  const reply = await prometheusApi(url, 'query', { query: expr });
+  if (reply.status !== 'success') return { ok: false, errorType: reply.errorType ?? 'unknown', error: reply.error ?? '' };
+  const data = reply.data as { resultType: string; result: unknown };
+  // A scalar or string result is one [time, value] pair; give it the vector shape.
+  const samples = Array.isArray(data.result) && data.resultType === 'vector'
+    ? (data.result as PromSample[])
+    : data.resultType === 'scalar'
+      ? [{ metric: {}, value: data.result as [number, string] }]
+      : [];
+  return { ok: true, resultType: data.resultType, samples };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

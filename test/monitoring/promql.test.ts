@@ -29,7 +29,7 @@ import { benchPrompts } from '../../bench/prompts.js';
 import { assignArm } from '../../src/experiments/assignment.js';
 import { parseExperiment } from '../../src/experiments/experiment.js';
 import { ADMIN_TOKEN, buildTestApp, completionBody, listen } from '../helpers/build-app.js';
-import { fixedMatchers, readoutValue, type ExperimentReadout } from './experiment-readout.js';
+import { compareWithReadout, experimentDashboardQueries, type ExperimentReadout } from './experiment-readout.js';
 import { dashboardExpressions, metricNames, ruleExpressions, type Expression } from './monitoring-expressions.js';
 import { findExecutable, PrometheusServer, sleep, type QueryResult } from './prometheus-server.js';
 
@@ -222,32 +222,14 @@ async function run(t: Test, binary: string): Promise<void> {
     const reply = await app.inject({ method: 'GET', url: `/v1/experiments/${experiment.id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     t.equal(reply.statusCode, 200);
     const readout = reply.json() as ExperimentReadout;
-    const panels = dashboards.filter(
-      (e) => e.kind === 'panel' && e.source.startsWith('experiment.json › ') && metricNames(e.query).some((n) => n.startsWith('fairspec_experiment_')),
-    );
-    t.ok(panels.length >= 20, `${panels.length} Experiment-dashboard queries read the experiment's gauges`);
-    const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    const queries = experimentDashboardQueries(`${REPO}grafana/dashboards`);
+    t.ok(queries.length >= 20, `${queries.length} Experiment-dashboard queries read the experiment's gauges`);
+    // The experiment's numbers change only with its traffic, which ended before the last scrape.
     const shown = new Set<string>();
-    for (const e of panels) {
-      // The experiment's numbers change only with its traffic, which ended before the last scrape.
-      const result = await prometheus.query(e.query);
-      if (!result.ok) {
-        t.fail(`${e.source}: ${result.error}`);
-        continue;
-      }
-      const [name] = metricNames(e.query);
-      const fixed = fixedMatchers(e.query);
-      const wrong: string[] = [];
-      for (const s of result.samples) {
-        const labels = { ...fixed, ...s.metric };
-        if (labels.experiment !== experiment.id) continue;
-        const got = Number(s.value[1]);
-        const want = readoutValue(readout, name!, labels);
-        if (want === undefined || !close(got, want)) wrong.push(`${JSON.stringify(labels)}: dashboard ${got}, API ${want}`);
-        shown.add(`${name}|${labels.arm}|${labels.language ?? ''}`);
-      }
-      t.ok(result.samples.length > 0, `${e.source}: data`);
-      t.same(wrong, [], `${e.source}: ${result.samples.length} values equal the API's`);
+    for (const c of await compareWithReadout(queries, (expr) => prometheus.query(expr), readout, shown)) {
+      t.equal(c.error, undefined, `${c.source}: parses`);
+      t.ok(c.values > 0, `${c.source}: data`);
+      t.same(c.wrong, [], `${c.source}: ${c.values} values equal the API's`);
     }
     const cells = readout.arms.flatMap((a) => a.languages.map((c) => `${a.name}|${c.language}`));
     t.ok(cells.length >= LANGUAGES.length * 2, `${cells.length} cells in the read-out`);
