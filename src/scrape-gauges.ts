@@ -9,7 +9,7 @@
 // pack's, experiments and arms those the registry holds (capped, src/experiments/experiment-store.ts).
 
 import { Gauge, type Registry } from 'prom-client';
-import type { CellSummary, ExperimentSummary } from './experiments/analysis.js';
+import type { CellSummary, Comparison, ExperimentSummary } from './experiments/analysis.js';
 import type { Estimate } from './experiments/statistics/interval.js';
 import type { WindowSnapshot } from './fairness/sliding-window.js';
 import { UNDETERMINED, type LanguageSnapshot, type PolicySnapshot, type RegimeSnapshot } from './routing/adaptive-policy.js';
@@ -138,6 +138,13 @@ function* experimentCells(summaries: ExperimentSummary[]): Generator<{ labels: C
   }
 }
 
+/** Each treatment arm against the control, per language: (experiment, arm, language). */
+function* experimentComparisons(summaries: ExperimentSummary[]): Generator<{ labels: CellLabels; comparison: Comparison }> {
+  for (const summary of summaries) {
+    for (const c of summary.comparisons) yield { labels: { experiment: summary.id, arm: c.arm, language: c.language }, comparison: c };
+  }
+}
+
 /** bound = mean | lower | upper; the bounds only when the interval exists. */
 function setEstimate<T extends string>(g: Gauge<T | 'bound'>, labels: Record<T, string>, value: Estimate | null, scale = 1): void {
   if (value === null || !finite(value.estimate)) return;
@@ -232,11 +239,8 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
     'Speed-up of an arm minus the control arm by language (Welch), with its 95% interval.',
     BOUNDED_CELL_LABELS,
     (g) => {
-      for (const summary of current()) {
-        for (const c of summary.comparisons) {
-          if (c.speedUp === null) continue;
-          setEstimate(g, { experiment: summary.id, arm: c.arm, language: c.language }, { estimate: c.speedUp.difference, ci: c.speedUp.ci });
-        }
+      for (const { labels, comparison: c } of experimentComparisons(current())) {
+        if (c.speedUp !== null) setEstimate(g, labels, { estimate: c.speedUp.difference, ci: c.speedUp.ci });
       }
     },
   );
@@ -246,12 +250,9 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
     "Holm-adjusted p-value of Welch's test of an arm's speed-up against the control's, by language.",
     CELL_LABELS,
     (g) => {
-      for (const summary of current()) {
-        for (const c of summary.comparisons) {
-          // The speed-up test is the tokens/s test rescaled: the same p-value, present with the difference.
-          const test = c.speedUp;
-          if (test !== null && finite(test.pAdjusted)) g.set({ experiment: summary.id, arm: c.arm, language: c.language }, test.pAdjusted);
-        }
+      for (const { labels, comparison: c } of experimentComparisons(current())) {
+        // The speed-up test is the tokens/s test rescaled: the same p-value, present with the difference.
+        if (c.speedUp !== null && finite(c.speedUp.pAdjusted)) g.set(labels, c.speedUp.pAdjusted);
       }
     },
   );
@@ -261,12 +262,9 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
     '1 when the arm is significantly slower than the control arm for the language (Holm-adjusted Welch test), else 0.',
     CELL_LABELS,
     (g) => {
-      for (const summary of current()) {
-        for (const c of summary.comparisons) {
-          const test = c.tokensPerSecond;
-          const worse = test !== null && test.significant && test.difference < 0;
-          g.set({ experiment: summary.id, arm: c.arm, language: c.language }, worse ? 1 : 0);
-        }
+      for (const { labels, comparison: c } of experimentComparisons(current())) {
+        const test = c.tokensPerSecond;
+        g.set(labels, test !== null && test.significant && test.difference < 0 ? 1 : 0);
       }
     },
   );
