@@ -115,6 +115,28 @@ class Model(unittest.TestCase):
             self.assertIn(n, names)
 
 
+class FromOnnx(unittest.TestCase):
+    def test_export_then_import_gives_the_same_weights(self):
+        import json
+        import tempfile
+        import warnings
+        from fairspec_train.export_onnx import export
+        from fairspec_train.from_onnx import model_from_onnx
+        torch.manual_seed(0)
+        m = GPT(GPTConfig(2, 2, 32, 64))
+        with torch.no_grad():  # trained weights are all distinct (the exporter merges equal initializers)
+            for p in m.parameters():
+                p.normal_()
+        with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            export(m, d)
+            with open(os.path.join(d, "config.json"), "w") as f:
+                json.dump(m.cfg.hf_config(), f)
+            back = model_from_onnx(d)
+        for name, value in m.state_dict().items():
+            self.assertTrue(torch.equal(value, back.state_dict()[name]), name)
+
+
 class Tokenizer(unittest.TestCase):
     def test_byte_map_is_a_bijection_and_vocab_is_byte_ids(self):
         m = bytes_to_unicode()
