@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np
 import torch
 
 from .losses import acceptance_rate, cross_entropy_to_teacher
 from .model import GPT
+from .verifier_samples import continue_with_verifier, sampled_positions
 
 LN2 = 0.6931471805599453
 
@@ -34,31 +36,68 @@ def windows(ids: list[int], ctx: int, stride: int):
 @torch.no_grad()
 def score_language(text: str, verifier: GPT, drafters: dict[str, GPT], max_bytes: int, stride: int) -> dict:
     ids = list(text.encode("utf-8"))[:max_bytes]
+    device = next(verifier.parameters()).device
     ctx = verifier.cfg.n_positions
-    sums = {"n": 0, "v_nll": 0.0, "v_ent": 0.0}
-    per = {name: {"alpha": 0.0, "greedy": 0.0, "k": 0.0, "nll": 0.0} for name in drafters}
+    scores = Scores(drafters)
     for window, first in windows(ids, ctx, stride):
-        x = torch.tensor([window[:-1]])
-        y = torch.tensor(window[1:])[first:]
+        x = torch.tensor([window[:-1]], device=device)
+        y = torch.tensor(window[1:], device=device)[first:]
         vlogits, _ = verifier(x)
         logp = torch.log_softmax(vlogits[0, first:].float(), -1)  # [n, vocab]
-        sums["n"] += y.numel()
-        sums["v_nll"] += -logp.gather(1, y[:, None]).sum().item()
-        sums["v_ent"] += -(logp.exp() * logp).sum().item()
-        for name, drafter in drafters.items():
-            dlogits = drafter(x)[0][0, first:].float()
-            per[name]["alpha"] += acceptance_rate(dlogits, logp).sum().item()
-            per[name]["greedy"] += (dlogits.argmax(-1) == logp.argmax(-1)).sum().item()
-            per[name]["k"] += cross_entropy_to_teacher(dlogits, logp).sum().item()
-            per[name]["nll"] += -torch.log_softmax(dlogits, -1).gather(1, y[:, None]).sum().item()
-    n = max(1, sums["n"])
-    entropy = sums["v_ent"] / n
-    out = {"bytes": len(ids), "positions": sums["n"], "verifier_bits_per_byte": sums["v_nll"] / n / LN2,
-           "verifier_entropy_nats": entropy, "drafters": {}}
-    for name, s in per.items():
-        out["drafters"][name] = {"alpha": s["alpha"] / n, "greedy_agreement": s["greedy"] / n, "cross_entropy_nats": s["k"] / n,
-                                 "kl_nats": s["k"] / n - entropy, "drafter_bits_per_byte": s["nll"] / n / LN2}
-    return out
+        scores.add(x, logp, y, lambda d: d[0, first:])
+    return {"bytes": len(ids), **scores.result()}
+
+
+@torch.no_grad()
+def score_samples(text: str, verifier: GPT, drafters: dict[str, GPT], prompts: int, prompt_bytes: int,
+                  n_bytes: int, temperature: float, seed: int) -> dict | None:
+    """The same statistics where a server drafts: `prompts` prompts of prompt_bytes evenly spaced
+    through `text`, each continued by n_bytes sampled from the verifier; only positions that
+    predict a sampled byte are scored (and none after a sampled end-of-text)."""
+    ids = list(text.encode("utf-8"))
+    if len(ids) < prompt_bytes:
+        return None
+    device = next(verifier.parameters()).device
+    starts = np.linspace(0, len(ids) - prompt_bytes, num=prompts).astype(int)
+    seqs = continue_with_verifier(verifier, torch.tensor([ids[s: s + prompt_bytes] for s in starts]), n_bytes, temperature, seed)
+    mask = sampled_positions(seqs, prompt_bytes).to(device)
+    x, y = seqs[:, :-1].to(device), seqs[:, 1:].to(device)
+    logp = torch.log_softmax(verifier(x)[0].float(), -1)[mask]  # [scored, vocab]
+    scores = Scores(drafters)
+    scores.add(x, logp, y[mask], lambda d: d[mask])
+    return {"bytes": prompts * prompt_bytes, **scores.result()}
+
+
+class Scores:
+    """Sums of the per-position statistics of every drafter against the verifier."""
+
+    def __init__(self, drafters: dict[str, GPT]):
+        self.drafters = drafters
+        self.n, self.v_nll, self.v_ent = 0, 0.0, 0.0
+        self.per = {name: {"alpha": 0.0, "greedy": 0.0, "k": 0.0, "nll": 0.0} for name in drafters}
+
+    def add(self, x, logp, y, scored):
+        """x: drafter input; logp [n, vocab]: verifier log-probs at the scored positions; y [n]:
+        the bytes that followed; scored(logits) picks the scored positions out of drafter logits."""
+        self.n += y.numel()
+        self.v_nll += -logp.gather(1, y[:, None]).sum().item()
+        self.v_ent += -(logp.exp() * logp).sum().item()
+        for name, drafter in self.drafters.items():
+            dlogits = scored(drafter(x)[0]).float()
+            s = self.per[name]
+            s["alpha"] += acceptance_rate(dlogits, logp).sum().item()
+            s["greedy"] += (dlogits.argmax(-1) == logp.argmax(-1)).sum().item()
+            s["k"] += cross_entropy_to_teacher(dlogits, logp).sum().item()
+            s["nll"] += -torch.log_softmax(dlogits, -1).gather(1, y[:, None]).sum().item()
+
+    def result(self) -> dict:
+        n = max(1, self.n)
+        entropy = self.v_ent / n
+        out = {"positions": self.n, "verifier_bits_per_byte": self.v_nll / n / LN2, "verifier_entropy_nats": entropy, "drafters": {}}
+        for name, s in self.per.items():
+            out["drafters"][name] = {"alpha": s["alpha"] / n, "greedy_agreement": s["greedy"] / n, "cross_entropy_nats": s["k"] / n,
+                                     "kl_nats": s["k"] / n - entropy, "drafter_bits_per_byte": s["nll"] / n / LN2}
+        return out
 
 
 def population_variance(xs: list[float]) -> float:
@@ -72,10 +111,24 @@ def evaluate_set(texts: dict[str, str], verifier: GPT, drafters: dict[str, GPT],
     return {lang: score_language(text, verifier, drafters, max_bytes, stride) for lang, text in sorted(texts.items())}
 
 
+def evaluate_samples(texts: dict[str, str], verifier: GPT, drafters: dict[str, GPT], prompts: int, prompt_bytes: int,
+                     n_bytes: int, temperature: float, seed: int) -> dict:
+    verifier.eval()
+    for d in drafters.values():
+        d.eval()
+    out = {}
+    for i, (lang, text) in enumerate(sorted(texts.items())):
+        scored = score_samples(text, verifier, drafters, prompts, prompt_bytes, n_bytes, temperature, seed + i)
+        if scored is not None:
+            out[lang] = scored
+    return out
+
+
 @torch.no_grad()
 def teacher_windows(texts: dict[str, str], verifier: GPT, max_bytes: int, stride: int) -> dict:
-    """The verifier's log-probs on every scored position, once, for scoring many drafters:
-    {lang: [(input [1, n] on the verifier's device, first scored index, log p [scored, vocab])]}."""
+    """The verifier's log-probs on every scored position of reference text, once, for scoring
+    many drafters: {lang: [(input [1, n], counted positions [1, n], log p [1, n, vocab])]} on the
+    verifier's device."""
     device = next(verifier.parameters()).device
     out = {}
     for lang, text in sorted(texts.items()):
@@ -83,26 +136,51 @@ def teacher_windows(texts: dict[str, str], verifier: GPT, max_bytes: int, stride
         rows = []
         for window, first in windows(ids, verifier.cfg.n_positions, stride):
             x = torch.tensor([window[:-1]], device=device)
-            rows.append((x, first, torch.log_softmax(verifier(x)[0][0, first:].float(), -1)))
+            mask = torch.arange(x.shape[1], device=device).unsqueeze(0) >= first
+            rows.append((x, mask, torch.log_softmax(verifier(x)[0].float(), -1)))
         out[lang] = rows
+    return out
+
+
+@torch.no_grad()
+def teacher_samples(texts: dict[str, str], verifier: GPT, prompts: int, prompt_bytes: int, n_bytes: int,
+                    temperature: float, seed: int) -> dict:
+    """Like teacher_windows, on the contexts of serving: `prompts` prompts of prompt_bytes per
+    language (evenly spaced through its text), each continued by n_bytes the verifier samples;
+    only the positions that draft a sampled byte count."""
+    device = next(verifier.parameters()).device
+    out = {}
+    for i, (lang, text) in enumerate(sorted(texts.items())):
+        ids = list(text.encode("utf-8"))
+        if len(ids) < prompt_bytes:
+            continue
+        starts = np.linspace(0, len(ids) - prompt_bytes, num=prompts).astype(int)
+        x = torch.tensor([ids[s: s + prompt_bytes] for s in starts])
+        seqs = continue_with_verifier(verifier, x, n_bytes, temperature, seed + i)
+        mask = sampled_positions(seqs, prompt_bytes).to(device)
+        inp = seqs[:, :-1].to(device)
+        out[lang] = [(inp, mask, torch.log_softmax(verifier(inp)[0].float(), -1))]
     return out
 
 
 @torch.no_grad()
 def drafter_fit(cached: dict, drafter: GPT) -> dict:
     """Per language: mean alpha and mean cross-entropy K (nats) of `drafter` against the cached
-    verifier outputs, and over languages U = Var_L(K_L) and the mean alpha."""
+    verifier outputs (teacher_windows or teacher_samples), and over languages U = Var_L(K_L),
+    the mean alpha and the worst language's alpha."""
     was_training = drafter.training
     drafter.eval()
     per = {}
     for lang, rows in cached.items():
         alpha = k = n = 0.0
-        for x, first, logp in rows:
-            dlogits = drafter(x)[0][0, first:].float()
-            alpha += acceptance_rate(dlogits, logp).sum().item()
-            k += cross_entropy_to_teacher(dlogits, logp).sum().item()
-            n += logp.shape[0]
+        for x, mask, logp in rows:
+            dlogits = drafter(x)[0].float()
+            alpha += (acceptance_rate(dlogits, logp) * mask).sum().item()
+            k += (cross_entropy_to_teacher(dlogits, logp) * mask).sum().item()
+            n += mask.sum().item()
         per[lang] = {"alpha": alpha / max(1.0, n), "cross_entropy_nats": k / max(1.0, n)}
     drafter.train(was_training)
+    worst = min(per, key=lambda l: per[l]["alpha"])
     return {"U": population_variance([v["cross_entropy_nats"] for v in per.values()]),
-            "mean_alpha": statistics.fmean(v["alpha"] for v in per.values()), "languages": per}
+            "mean_alpha": statistics.fmean(v["alpha"] for v in per.values()),
+            "worst_alpha": per[worst]["alpha"], "worst_language": worst, "languages": per}

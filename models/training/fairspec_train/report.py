@@ -9,9 +9,9 @@ import numpy as np
 import torch
 
 from .chart import render
-from .common import cpu_threads, load_card, load_checkpoint
+from .common import load_card, load_checkpoint, pick_device
 from .data import Corpus
-from .evaluate import evaluate_set
+from .evaluate import evaluate_samples, evaluate_set
 from .samples import sample
 from .speedup import measured_verify_cost
 from .summary import relative, routing_table, summarise
@@ -41,11 +41,15 @@ def main(argv=None):
     ap.add_argument("--stride", type=int, default=384)
     ap.add_argument("--gamma-max", type=int, default=8)
     ap.add_argument("--sample-bytes", type=int, default=160)
+    ap.add_argument("--served-prompts", type=int, default=48, help="udhr_served set: prompts per language")
+    ap.add_argument("--served-prompt-bytes", type=int, default=150, help="udhr_served set: prompt length (the load generator's default)")
+    ap.add_argument("--served-bytes", type=int, default=64, help="udhr_served set: bytes the verifier samples after each prompt")
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args(argv)
-    torch.set_num_threads(cpu_threads())
+    device = pick_device(args.device)
 
-    verifier = load_checkpoint(os.path.join(args.work, "verifier"))
-    drafters = {name: load_checkpoint(os.path.join(args.work, name)) for name in args.drafters.split(",")}
+    verifier = load_checkpoint(os.path.join(args.work, "verifier"), device)
+    drafters = {name: load_checkpoint(os.path.join(args.work, name), device) for name in args.drafters.split(",")}
     udhr = json.load(open(os.path.join(args.corpus, "udhr.json"), encoding="utf-8"))
     heldout = Corpus(args.corpus, "heldout")
     in_dist_langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or l in udhr]
@@ -59,8 +63,15 @@ def main(argv=None):
               "languages": {l: {"udhr_code": e["udhr_code"], "name": e.get("name"), "script": e.get("script")} for l, e in udhr.items()},
               "models": {name: load_card(os.path.join(args.work, name)) for name in ["verifier", *drafters]},
               "sets": {}}
+    # udhr_served: the UDHR prompts continued by the verifier's own samples at temperature 1,
+    # the contexts a drafter meets when serving (the load generator sends these prompts).
+    sets["udhr_served"] = sets["udhr"]
     for set_name, texts in sets.items():
-        results = evaluate_set(texts, verifier, drafters, args.max_bytes, args.stride)
+        if set_name == "udhr_served":
+            results = evaluate_samples(texts, verifier, drafters, args.served_prompts, args.served_prompt_bytes,
+                                       args.served_bytes, 1.0, seed=7)
+        else:
+            results = evaluate_set(texts, verifier, drafters, args.max_bytes, args.stride)
         summary = summarise(results, timing["c"], args.gamma_max, measured_verify_cost(timing["verifier_ms"]))
         report["sets"][set_name] = {
             "verifier_bits_per_byte": {l: r["verifier_bits_per_byte"] for l, r in results.items()},
@@ -80,6 +91,8 @@ def main(argv=None):
     report["samples"] = {l: {"prompt": p, "greedy": sample(verifier, p, args.sample_bytes, 0.0, 0),
                              "temperature_0.7": sample(verifier, p, args.sample_bytes, 0.7, 0)}
                          for l, p in SAMPLE_PROMPTS.items()}
+    report["udhr_served"] = {"prompts": args.served_prompts, "prompt_bytes": args.served_prompt_bytes,
+                             "sampled_bytes": args.served_bytes, "temperature": 1.0}
     shipped = args.shipped.split(",")
     udhr_summary = report["sets"]["udhr"]["drafters"]
     # Greedy requests accept a draft only where both models' top bytes agree: their own table.

@@ -11,9 +11,10 @@ def sample(model: GPT, prompt: str, max_bytes: int, temperature: float, seed: in
     gen = torch.Generator().manual_seed(seed)
     ids = list(prompt.encode("utf-8"))
     out: list[int] = []
+    device = next(model.parameters()).device
     for _ in range(max_bytes):
-        x = torch.tensor([(ids + out)[-model.cfg.n_positions:]])
-        logits = model(x)[0][0, -1].float()
+        x = torch.tensor([(ids + out)[-model.cfg.n_positions:]], device=device)
+        logits = model(x)[0][0, -1].float().cpu()
         if temperature == 0:
             nxt = int(logits.argmax())
         else:

@@ -13,6 +13,7 @@ from fairspec_train.model import GPT, GPTConfig  # noqa: E402
 from fairspec_train.speedup import best_gamma, expected_tokens, measured_verify_cost, speedup  # noqa: E402
 from fairspec_train.summary import routing_table  # noqa: E402
 from fairspec_train.tokenizer import bytes_to_unicode, tokenizer_json  # noqa: E402
+from fairspec_train.verifier_samples import continue_with_verifier, drafting_mask, sampled_positions  # noqa: E402
 
 
 class ScdfWeights(unittest.TestCase):
@@ -113,6 +114,33 @@ class Model(unittest.TestCase):
         for n in ("transformer.wte.weight", "transformer.wpe.weight", "transformer.h.0.attn.c_attn.weight",
                   "transformer.h.0.mlp.c_fc.bias", "transformer.ln_f.weight", "lm_head.weight"):
             self.assertIn(n, names)
+
+
+class VerifierSamples(unittest.TestCase):
+    def test_positions_after_a_sampled_end_of_text_do_not_count(self):
+        eos = 256
+        w = torch.tensor([[1, eos, 3, 4, eos, 6, 7], [1, 2, 3, 4, 5, 6, 7]])  # prompt of 3 bytes
+        self.assertEqual(drafting_mask(w, 3).tolist(), [[True, True, True, True, False, False],
+                                                        [True] * 6])
+        self.assertEqual(sampled_positions(w, 3).tolist(), [[False, False, True, True, False, False],
+                                                            [False, False, True, True, True, True]])
+
+    def test_continuations_keep_the_prompt_and_follow_the_verifier(self):
+        torch.manual_seed(0)
+        m = GPT(GPTConfig(1, 2, 32, 64)).eval()
+        with torch.no_grad():  # every logit 0: the verifier samples uniformly
+            m.lm_head.weight.zero_()
+            m.transformer.ln_f.weight.zero_()
+            m.transformer.ln_f.bias.zero_()
+        prompts = torch.randint(0, 256, (3, 5))
+        out = continue_with_verifier(m, prompts, 4, 1.0, seed=1)
+        self.assertEqual(out.shape, (3, 9))
+        self.assertTrue(torch.equal(out[:, :5], prompts))
+        again = continue_with_verifier(m, prompts, 4, 1.0, seed=1)
+        self.assertTrue(torch.equal(out, again))
+        self.assertFalse(torch.equal(out, continue_with_verifier(m, prompts, 4, 1.0, seed=2)))
+        with self.assertRaises(ValueError):
+            continue_with_verifier(m, prompts, 60, 1.0, seed=1)
 
 
 class FromOnnx(unittest.TestCase):
