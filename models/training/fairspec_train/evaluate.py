@@ -48,20 +48,30 @@ def score_language(text: str, verifier: GPT, drafters: dict[str, GPT], max_bytes
     return {"bytes": len(ids), **scores.result()}
 
 
-@torch.no_grad()
-def score_samples(text: str, verifier: GPT, drafters: dict[str, GPT], prompts: int, prompt_bytes: int,
-                  n_bytes: int, temperature: float, seed: int) -> dict | None:
-    """The same statistics where a server drafts: `prompts` prompts of prompt_bytes evenly spaced
-    through `text`, each continued by n_bytes sampled from the verifier; only positions that
-    predict a sampled byte are scored (and none after a sampled end-of-text)."""
+def served_windows(text: str, verifier: GPT, prompts: int, prompt_bytes: int, n_bytes: int, temperature: float,
+                   seed: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """`prompts` prompts of prompt_bytes evenly spaced through `text`, each continued by n_bytes
+    the verifier samples: windows [prompts, P + n_bytes] and the positions a server drafts at
+    (sampled_positions), both on the verifier's device; None if the text is shorter than a prompt."""
     ids = list(text.encode("utf-8"))
     if len(ids) < prompt_bytes:
         return None
     device = next(verifier.parameters()).device
     starts = np.linspace(0, len(ids) - prompt_bytes, num=prompts).astype(int)
     seqs = continue_with_verifier(verifier, torch.tensor([ids[s: s + prompt_bytes] for s in starts]), n_bytes, temperature, seed)
-    mask = sampled_positions(seqs, prompt_bytes).to(device)
-    x, y = seqs[:, :-1].to(device), seqs[:, 1:].to(device)
+    return seqs.to(device), sampled_positions(seqs, prompt_bytes).to(device)
+
+
+@torch.no_grad()
+def score_samples(text: str, verifier: GPT, drafters: dict[str, GPT], prompts: int, prompt_bytes: int,
+                  n_bytes: int, temperature: float, seed: int) -> dict | None:
+    """The same statistics where a server drafts (served_windows): only positions that predict a
+    sampled byte are scored, none after a sampled end-of-text."""
+    served = served_windows(text, verifier, prompts, prompt_bytes, n_bytes, temperature, seed)
+    if served is None:
+        return None
+    seqs, mask = served
+    x, y = seqs[:, :-1], seqs[:, 1:]
     logp = torch.log_softmax(verifier(x)[0].float(), -1)[mask]  # [scored, vocab]
     scores = Scores(drafters)
     scores.add(x, logp, y[mask], lambda d: d[mask])
@@ -145,21 +155,14 @@ def teacher_windows(texts: dict[str, str], verifier: GPT, max_bytes: int, stride
 @torch.no_grad()
 def teacher_samples(texts: dict[str, str], verifier: GPT, prompts: int, prompt_bytes: int, n_bytes: int,
                     temperature: float, seed: int) -> dict:
-    """Like teacher_windows, on the contexts of serving: `prompts` prompts of prompt_bytes per
-    language (evenly spaced through its text), each continued by n_bytes the verifier samples;
-    only the positions that draft a sampled byte count."""
-    device = next(verifier.parameters()).device
+    """Like teacher_windows, on the contexts of serving (served_windows, one seed per language)."""
     out = {}
     for i, (lang, text) in enumerate(sorted(texts.items())):
-        ids = list(text.encode("utf-8"))
-        if len(ids) < prompt_bytes:
-            continue
-        starts = np.linspace(0, len(ids) - prompt_bytes, num=prompts).astype(int)
-        x = torch.tensor([ids[s: s + prompt_bytes] for s in starts])
-        seqs = continue_with_verifier(verifier, x, n_bytes, temperature, seed + i)
-        mask = sampled_positions(seqs, prompt_bytes).to(device)
-        inp = seqs[:, :-1].to(device)
-        out[lang] = [(inp, mask, torch.log_softmax(verifier(inp)[0].float(), -1))]
+        served = served_windows(text, verifier, prompts, prompt_bytes, n_bytes, temperature, seed + i)
+        if served is not None:
+            seqs, mask = served
+            inp = seqs[:, :-1]
+            out[lang] = [(inp, mask, torch.log_softmax(verifier(inp)[0].float(), -1))]
     return out
 
 
