@@ -1,10 +1,17 @@
 // Priors for the adaptive policy from the pack's offline evaluation, eval.json
 // (models/training/fairspec_train/report.py):
-//   sets.udhr.drafters[NAME].languages[LANG].alpha   mean exact alpha of drafter NAME on LANG
-//   ...languages[LANG].greedy_agreement             mean [argmax p == argmax q]: the greedy
-//                                                    regime's acceptance (absent in older packs)
-//   cost.c                                           drafter / verifier step time, one value for
-//                                                    every drafter (they share an architecture)
+//   sets.udhr_served.drafters[NAME].languages[LANG].alpha
+//                                     mean exact alpha of drafter NAME on LANG where the verifier
+//                                     continues UDHR prompts with its own samples at temperature 1:
+//                                     what a sampled request's drafts meet, so the sampled
+//                                     regime's prior (absent in older packs)
+//   sets.udhr.drafters[NAME].languages[LANG].alpha
+//                                     the same on the reference text, teacher-forced: the sampled
+//                                     prior where udhr_served has no value
+//   ...languages[LANG].greedy_agreement   (udhr) mean [argmax p == argmax q]: the greedy
+//                                     regime's prior (absent in older packs)
+//   cost.c                            drafter / verifier step time, one value for every drafter
+//                                     (they share an architecture)
 // The report names drafters by folder ('drafter-scdf'), the engine by what follows the prefix
 // ('scdf'); both spellings are accepted. Drafters the pack does not ship, and values out of range,
 // are skipped and listed, so a stale or partial report degrades to weaker priors, never to a
@@ -42,24 +49,28 @@ export function offlineEstimates(report: unknown, drafters: readonly string[]): 
     out.skipped.push('eval.json is not an object');
     return out;
   }
-  const udhr = isObject(report.sets) && isObject(report.sets.udhr) ? report.sets.udhr : undefined;
-  const byDrafter = udhr && isObject(udhr.drafters) ? udhr.drafters : {};
-  for (const [key, entry] of Object.entries(byDrafter)) {
-    const drafter = name(key);
-    if (drafter === undefined) {
-      out.skipped.push(`sets.udhr.drafters.${key}: not a drafter of the pack`);
-      continue;
-    }
-    const languages = isObject(entry) && isObject(entry.languages) ? entry.languages : {};
-    for (const [language, value] of Object.entries(languages)) {
-      const at = `sets.udhr.drafters.${key}.languages.${language}`;
-      const alpha = isObject(value) ? value.alpha : undefined;
-      if (isRate(alpha)) (out.alpha[language] ??= {})[drafter] = alpha;
-      else out.skipped.push(`${at}.alpha = ${JSON.stringify(alpha)}: not in [0, 1]`);
-      // packs evaluated before greedy agreement was measured simply have none
-      const agreement = isObject(value) ? value.greedy_agreement : undefined;
-      if (isRate(agreement)) (out.greedyAgreement[language] ??= {})[drafter] = agreement;
-      else if (agreement !== undefined) out.skipped.push(`${at}.greedy_agreement = ${JSON.stringify(agreement)}: not in [0, 1]`);
+  const sets = isObject(report.sets) ? report.sets : {};
+  // Teacher-forced first, so that a served value, where there is one, replaces it.
+  for (const set of ['udhr', 'udhr_served'] as const) {
+    const drafterEntries = isObject(sets[set]) && isObject(sets[set].drafters) ? sets[set].drafters : {};
+    for (const [key, entry] of Object.entries(drafterEntries)) {
+      const drafter = name(key);
+      if (drafter === undefined) {
+        out.skipped.push(`sets.${set}.drafters.${key}: not a drafter of the pack`);
+        continue;
+      }
+      const languages = isObject(entry) && isObject(entry.languages) ? entry.languages : {};
+      for (const [language, value] of Object.entries(languages)) {
+        const at = `sets.${set}.drafters.${key}.languages.${language}`;
+        const alpha = isObject(value) ? value.alpha : undefined;
+        if (isRate(alpha)) (out.alpha[language] ??= {})[drafter] = alpha;
+        else out.skipped.push(`${at}.alpha = ${JSON.stringify(alpha)}: not in [0, 1]`);
+        if (set !== 'udhr') continue;
+        // packs evaluated before greedy agreement was measured simply have none
+        const agreement = isObject(value) ? value.greedy_agreement : undefined;
+        if (isRate(agreement)) (out.greedyAgreement[language] ??= {})[drafter] = agreement;
+        else if (agreement !== undefined) out.skipped.push(`${at}.greedy_agreement = ${JSON.stringify(agreement)}: not in [0, 1]`);
+      }
     }
   }
   const c = isObject(report.cost) ? report.cost.c : undefined;

@@ -39,6 +39,22 @@ t.test('greedy agreement per language and drafter: the greedy prior; absent in o
   t.same([old.alpha, old.greedyAgreement, old.skipped], [{ en: { scdf: 0.7 } }, {}, []]);
 });
 
+t.test("the sampled prior comes from udhr_served, the verifier's own samples, where it has a value", async (t) => {
+  const served = {
+    drafters: {
+      'drafter-baseline': { languages: { en: { alpha: 0.66, greedy_agreement: 0.9 }, ta: { alpha: 2 } } },
+      'drafter-balanced': { languages: { en: { alpha: 0.7 } } },
+    },
+  };
+  const e = offlineEstimates({ ...report, sets: { ...report.sets, udhr_served: served } }, ['baseline', 'scdf']);
+  t.same(e.alpha, { en: { baseline: 0.66, scdf: 0.74 }, am: { baseline: 0.33 }, ta: { baseline: 0.94, scdf: 0.9 } }, 'served en replaces teacher-forced en; an out-of-range served value keeps the teacher-forced one');
+  t.same(e.greedyAgreement.en, { baseline: 0.4, scdf: 0.52 }, 'greedy agreement stays the teacher-forced set\'s');
+  t.same(e.skipped.slice(3), [
+    'sets.udhr_served.drafters.drafter-baseline.languages.ta.alpha = 2: not in [0, 1]',
+    'sets.udhr_served.drafters.drafter-balanced: not a drafter of the pack',
+  ]);
+});
+
 t.test('a partial or odd report gives what it can', async (t) => {
   t.same(offlineEstimates({}, ['a']), { alpha: {}, greedyAgreement: {}, cost: {}, skipped: [] });
   t.same(offlineEstimates({ cost: { c: -1 } }, ['a']).skipped, ['cost.c = -1: not a finite number >= 0']);
