@@ -55,23 +55,22 @@ def main(argv=None):
     in_dist_langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or l in udhr]
     timing = load_timing(args.verifier_timing, args.drafter_timing)
 
-    sets = {
-        "udhr": {l: e["text"] for l, e in udhr.items()},
-        "in_distribution": {l: bytes(np.asarray(heldout.block(l))).decode("utf-8", "ignore") for l in in_dist_langs},
-    }
+    udhr_texts = {l: e["text"] for l, e in udhr.items()}
+    in_dist_texts = {l: bytes(np.asarray(heldout.block(l))).decode("utf-8", "ignore") for l in in_dist_langs}
     report = {"cost": timing, "gamma_max": args.gamma_max, "max_bytes_per_language": args.max_bytes,
               "languages": {l: {"udhr_code": e["udhr_code"], "name": e.get("name"), "script": e.get("script")} for l, e in udhr.items()},
               "models": {name: load_card(os.path.join(args.work, name)) for name in ["verifier", *drafters]},
               "sets": {}}
-    # udhr_served: the UDHR prompts continued by the verifier's own samples at temperature 1,
-    # the contexts a drafter meets when serving (the load generator sends these prompts).
-    sets["udhr_served"] = sets["udhr"]
-    for set_name, texts in sets.items():
-        if set_name == "udhr_served":
-            results = evaluate_samples(texts, verifier, drafters, args.served_prompts, args.served_prompt_bytes,
-                                       args.served_bytes, 1.0, seed=7)
-        else:
-            results = evaluate_set(texts, verifier, drafters, args.max_bytes, args.stride)
+    scorers = {
+        "udhr": lambda: evaluate_set(udhr_texts, verifier, drafters, args.max_bytes, args.stride),
+        "in_distribution": lambda: evaluate_set(in_dist_texts, verifier, drafters, args.max_bytes, args.stride),
+        # the UDHR prompts continued by the verifier's own samples at temperature 1, the contexts
+        # a drafter meets when serving (the load generator sends these prompts)
+        "udhr_served": lambda: evaluate_samples(udhr_texts, verifier, drafters, args.served_prompts,
+                                                args.served_prompt_bytes, args.served_bytes, 1.0, seed=7),
+    }
+    for set_name, score in scorers.items():
+        results = score()
         summary = summarise(results, timing["c"], args.gamma_max, measured_verify_cost(timing["verifier_ms"]))
         report["sets"][set_name] = {
             "verifier_bits_per_byte": {l: r["verifier_bits_per_byte"] for l, r in results.items()},
