@@ -106,6 +106,26 @@ const Test = Type.Object(
   { title: 'WelchTest' },
 );
 
+const WorstLanguage = Type.Object({ language: Type.String(), speed_up: Type.Number() }, { title: 'WorstLanguage' });
+const WorstLanguageComparison = Type.Object(
+  {
+    arm: Type.String(),
+    control: Type.String(),
+    languages: Type.Integer({ description: 'Languages both arms measured with at least two requests; both minima run over these.' }),
+    control_worst: WorstLanguage,
+    arm_worst: WorstLanguage,
+    difference: Type.Number({ description: 'arm_worst.speed_up − control_worst.speed_up.' }),
+    ci: Interval,
+    probability_higher: Type.Number({ description: "Share of bootstrap draws in which the arm's worst language is faster than the control's." }),
+    draws: Type.Integer(),
+  },
+  {
+    title: 'WorstLanguageComparison',
+    description:
+      'Parametric bootstrap: each (arm, language) mean speed-up drawn from its normal approximation, each arm reduced to its minimum; ci is the percentile interval of the drawn differences.',
+  },
+);
+
 export const ExperimentSummary = Type.Object(
   {
     id: Type.String(),
@@ -140,6 +160,9 @@ export const ExperimentSummary = Type.Object(
       }),
       { description: "Each treatment arm against the control, per language: Welch's t-test." },
     ),
+    worst_language: Type.Array(WorstLanguageComparison, {
+      description: "Each treatment arm's worst-language speed-up against the control's (absent for an arm that shares no measured language with it).",
+    }),
   },
   { title: 'ExperimentSummary' },
 );

@@ -191,7 +191,9 @@ const BOUNDED_CELL_LABELS = [...CELL_LABELS, 'bound'] as const;
  *   significant, else 0.
  * Per (experiment, arm): fairspec_experiment_fairness{figure} (mean, worst and best per-language
  * speed-up, max/min ratio, coefficient of variation, U) and fairspec_experiment_worst_language
- * {language}, the worst language's speed-up.
+ * {language}, the worst language's speed-up. Per treatment arm against the control:
+ * fairspec_experiment_worst_speedup_difference{bound} and
+ * fairspec_experiment_worst_speedup_higher_probability (src/experiments/worst-language.ts).
  */
 export function registerExperimentGauges(registry: Registry, summaries: () => ExperimentSummary[]): void {
   const current = oncePerScrape(summaries);
@@ -301,6 +303,28 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
           const worst = arm.fairness.speedUp?.worst;
           if (worst && finite(worst.value)) g.set({ experiment: summary.id, arm: arm.name, language: worst.language }, worst.value);
         }
+      }
+    },
+  );
+  gauge(
+    registry,
+    'fairspec_experiment_worst_speedup_difference',
+    "An arm's worst-language speed-up minus the control's, over the languages both measured, with its 95% bootstrap interval.",
+    ['experiment', 'arm', 'bound'],
+    (g) => {
+      for (const summary of current()) {
+        for (const w of summary.worstLanguage) setEstimate(g, { experiment: summary.id, arm: w.arm }, { estimate: w.difference, ci: w.ci });
+      }
+    },
+  );
+  gauge(
+    registry,
+    'fairspec_experiment_worst_speedup_higher_probability',
+    "Share of bootstrap draws in which an arm's worst language is faster than the control's.",
+    ['experiment', 'arm'],
+    (g) => {
+      for (const summary of current()) {
+        for (const w of summary.worstLanguage) g.set({ experiment: summary.id, arm: w.arm }, w.probabilityHigher);
       }
     },
   );

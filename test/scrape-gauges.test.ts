@@ -185,6 +185,21 @@ t.test('experiments: the read-out per arm and language with its intervals; diffe
     `fairspec_experiment_worst_language{experiment="e1",arm="fast",language="${fast.fairness.speedUp!.worst.language}"} ${fast.fairness.speedUp!.worst.value}`,
   ]);
 
+  // Worst language against the control, over en (am has one request, so no standard error).
+  t.same(
+    summary.worstLanguage.map((w) => [w.arm, w.languages]),
+    [['fast', 1], ['slow', 1]],
+  );
+  for (const w of summary.worstLanguage) {
+    const arm = `experiment="e1",arm="${w.arm}"`;
+    t.equal(await value(`fairspec_experiment_worst_speedup_difference{${arm},bound="mean"}`), w.difference);
+    t.equal(await value(`fairspec_experiment_worst_speedup_difference{${arm},bound="lower"}`), w.ci.low);
+    t.equal(await value(`fairspec_experiment_worst_speedup_difference{${arm},bound="upper"}`), w.ci.high);
+    t.equal(await value(`fairspec_experiment_worst_speedup_higher_probability{${arm}}`), w.probabilityHigher);
+  }
+  t.equal(summary.worstLanguage[0]!.probabilityHigher, 1, 'fast: twice as fast as the control');
+  t.equal(summary.worstLanguage[1]!.probabilityHigher, 0, 'slow: half as fast');
+
   store.delete('e1');
   t.same(await lines(registry, 'fairspec_experiment_'), [], "a deleted experiment's series leave the exposition");
 });

@@ -20,9 +20,11 @@
 // Comparisons: Welch's t-test of treatment − control on per-request tokens/ms (the speed-up
 // test: a common reference within a language scales both arms alike, so t and p are the same)
 // and on per-request acceptance rates. p-values are Holm-adjusted within each family (every
-// language × treatment arm) and `significant` uses the adjusted one.
+// language × treatment arm) and `significant` uses the adjusted one. Per treatment arm, the
+// worst-language speed-up against the control's, with a bootstrap interval (worst-language.ts).
 
 import { fairnessSummary, type FairnessOptions, type FairnessSummary } from '../fairness/disparity.js';
+import { UNKNOWN } from '../routing/language-labels.js';
 import type { PlainReferenceEstimate } from '../fairness/plain-reference.js';
 import type { Arm } from './experiment.js';
 import type { ExperimentSnapshot } from './experiment-store.js';
@@ -34,6 +36,7 @@ import { quantileEstimate } from './statistics/order-statistics.js';
 import { ratioInterval } from './statistics/ratio-interval.js';
 import { welchTTest, type WelchResult } from './statistics/welch.js';
 import { wilsonInterval } from './statistics/wilson.js';
+import { compareWorstLanguages, type LanguageMean, type WorstLanguageComparison } from './worst-language.js';
 
 export interface SummaryOptions {
   /** Confidence level of every interval, and 1 − significance level of the tests; default 0.95. */
@@ -111,6 +114,8 @@ export interface ExperimentSummary {
   languages: string[];
   arms: ArmSummary[];
   comparisons: Comparison[];
+  /** Per treatment arm, its worst-language speed-up against the control's. */
+  worstLanguage: WorstLanguageComparison[];
 }
 
 function summariseCell(language: string, cell: ObservationCell, reference: PlainReferenceEstimate | null, confidence: number): CellSummary {
@@ -217,6 +222,19 @@ export function summarise(snapshot: ExperimentSnapshot, options: SummaryOptions 
     };
   });
 
+  const excluded = new Set(options.fairness?.exclude ?? [UNKNOWN]);
+  const speedUpMeans = (arm: string): LanguageMean[] =>
+    languages.flatMap((language) => {
+      const m = cellOf.get(`${arm}\0${language}`)?.tokensPerMs.moments();
+      const reference = referenceOf(language);
+      if (excluded.has(language) || !m || m.n < 2 || !reference) return [];
+      return [{ language, mean: m.mean * reference.msPerToken, se: Math.sqrt(m.variance / m.n) * reference.msPerToken }];
+    });
+  const controlMeans = { name: control.name, means: speedUpMeans(control.name) };
+  const worstLanguage = experiment.arms
+    .slice(1)
+    .flatMap((arm) => compareWorstLanguages({ name: arm.name, means: speedUpMeans(arm.name) }, controlMeans, { confidence }) ?? []);
+
   return {
     id: experiment.id,
     salt: experiment.salt,
@@ -228,5 +246,6 @@ export function summarise(snapshot: ExperimentSnapshot, options: SummaryOptions 
     languages,
     arms,
     comparisons,
+    worstLanguage,
   };
 }

@@ -89,6 +89,15 @@ t.test('arm B strictly better on one language: significant there, not on the oth
   t.ok(scdf.fairness.speedUp!.maxMinRatio! < control.fairness.speedUp!.maxMinRatio!);
   t.ok(Math.abs(control.fairness.unfairness! - 0.36) < 1e-12, 'U = Var(0.6, 1.8)');
   t.ok(Math.abs(scdf.fairness.unfairness! - 0.09) < 1e-12, 'U = Var(0.6, 1.2)');
+
+  // The worst language against the control's: am in both, truly 1.5 vs 1.2.
+  t.equal(s.worstLanguage.length, 1);
+  const w = s.worstLanguage[0]!;
+  t.same([w.arm, w.control, w.languages, w.controlWorst.language, w.armWorst.language], ['scdf', 'control', 2, 'am', 'am']);
+  t.equal(w.difference, w.armWorst.speedUp - w.controlWorst.speedUp);
+  t.equal(w.armWorst.speedUp, scdf.fairness.speedUp!.worst.value, 'the same minimum as the fairness summary');
+  t.ok(w.ci.low > 0 && w.ci.low < 0.3 && 0.3 < w.ci.high, `true difference 0.3 in [${w.ci.low}, ${w.ci.high}]`);
+  t.ok(w.probabilityHigher > 0.99, `P(scdf's worst is faster) = ${w.probabilityHigher}`);
 });
 
 t.test('the better arm is found in every seed (power at this effect size)', async (t) => {
@@ -130,6 +139,7 @@ t.test('known values: Wilson interval, exact speed-ups, order-statistic latency 
   t.same(a.tokensPerStep, { estimate: 2, ci: null });
   t.same(a.speedUp, { estimate: 2, ci: null }, '100 tokens in 500 ms where plain takes 1000 ms');
   t.equal(a.latencyMs.p95!.ci, null, 'one sample');
+  t.same(s.worstLanguage, [], 'one control request has no standard error: no worst-language comparison');
 
   const b = s.arms[1]!.languages[0]!;
   t.same(b.speedUp!.estimate, 2);

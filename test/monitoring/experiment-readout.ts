@@ -37,10 +37,17 @@ interface Cell {
   speed_up: Estimate | null;
   latency_ms: { p50: Estimate | null; p95: Estimate | null };
 }
+interface WorstLanguageComparison {
+  arm: string;
+  difference: number;
+  ci: Interval;
+  probability_higher: number;
+}
 export interface ExperimentReadout {
   id: string;
   arms: { name: string; languages: Cell[]; fairness: { speed_up: Disparity | null; unfairness: number | null } }[];
   comparisons: { language: string; arm: string; tokens_per_second: Test | null; speed_up: Test | null }[];
+  worst_language: WorstLanguageComparison[];
 }
 
 /** bound = mean | lower | upper of an estimate; undefined where the read-out has none. */
@@ -63,6 +70,7 @@ export function readoutValue(readout: ExperimentReadout, name: string, labels: R
   const cell = arm?.languages.find((c) => c.language === labels.language);
   const comparison = readout.comparisons.find((c) => c.arm === labels.arm && c.language === labels.language);
   const disparity = arm?.fairness.speed_up;
+  const worstComparison = readout.worst_language.find((w) => w.arm === labels.arm);
   switch (name) {
     case 'fairspec_experiment_requests':
       return cell?.requests;
@@ -94,6 +102,10 @@ export function readoutValue(readout: ExperimentReadout, name: string, labels: R
     }
     case 'fairspec_experiment_worst_language':
       return disparity && disparity.worst.language === labels.language ? disparity.worst.value : undefined;
+    case 'fairspec_experiment_worst_speedup_difference':
+      return bounded(worstComparison && { estimate: worstComparison.difference, ci: worstComparison.ci }, labels.bound);
+    case 'fairspec_experiment_worst_speedup_higher_probability':
+      return worstComparison?.probability_higher;
     case 'fairspec_experiment_fairness': {
       const figures: Record<string, number | null | undefined> = {
         mean_speedup: disparity?.mean,
