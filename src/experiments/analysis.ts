@@ -23,8 +23,7 @@
 // language × treatment arm) and `significant` uses the adjusted one. Per treatment arm, the
 // worst-language speed-up against the control's, with a bootstrap interval (worst-language.ts).
 
-import { fairnessSummary, type FairnessOptions, type FairnessSummary } from '../fairness/disparity.js';
-import { UNKNOWN } from '../routing/language-labels.js';
+import { excludedLanguages, fairnessSummary, type FairnessOptions, type FairnessSummary } from '../fairness/disparity.js';
 import type { PlainReferenceEstimate } from '../fairness/plain-reference.js';
 import type { Arm } from './experiment.js';
 import type { ExperimentSnapshot } from './experiment-store.js';
@@ -222,7 +221,7 @@ export function summarise(snapshot: ExperimentSnapshot, options: SummaryOptions 
     };
   });
 
-  const excluded = new Set(options.fairness?.exclude ?? [UNKNOWN]);
+  const excluded = excludedLanguages(options.fairness);
   const speedUpMeans = (arm: string): LanguageMean[] =>
     languages.flatMap((language) => {
       const m = cellOf.get(`${arm}\0${language}`)?.tokensPerMs.moments();

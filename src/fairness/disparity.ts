@@ -87,8 +87,13 @@ export interface FairnessOptions {
   exclude?: readonly string[];
 }
 
+/** The labels the cross-language statistics leave out (FairnessOptions.exclude, default 'unknown'). */
+export function excludedLanguages(options: FairnessOptions = {}): Set<string> {
+  return new Set(options.exclude ?? [UNKNOWN]);
+}
+
 export function fairnessSummary(perLanguage: readonly LanguageFairnessInput[], options: FairnessOptions = {}): FairnessSummary {
-  const exclude = new Set(options.exclude ?? [UNKNOWN]);
+  const exclude = excludedLanguages(options);
   const kept = perLanguage.filter((l) => !exclude.has(l.language));
   const pick = (f: (l: LanguageFairnessInput) => number | null): LanguageValue[] =>
     kept.flatMap((l) => {
