@@ -33,6 +33,14 @@ export function createRandom(seed: number): RandomSource {
   return { next: () => uniformFloat64(rng) };
 }
 
+/**
+ * A standard normal draw by Box–Muller, using one value of the pair: two uniforms per draw, so
+ * consecutive draws stay independent whatever the caller interleaves them with.
+ */
+export function standardNormal(random: RandomSource): number {
+  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+}
+
 /** A fresh seed for requests that give none. */
 export function randomSeed(): number {
   return randomInt(0, 2 ** 48 - 1);

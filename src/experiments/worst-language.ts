@@ -9,8 +9,9 @@
 // count, so both minima run over one set; the plain reference is treated as known, as in the
 // rest of the summary. The seed is fixed: the same snapshot always gives the same answer.
 
-import { createRandom, type RandomSource } from '../engine/random.js';
+import { createRandom, standardNormal } from '../engine/random.js';
 import { upperTail, type Interval } from './statistics/interval.js';
+import { quantile } from './statistics/order-statistics.js';
 
 export interface LanguageMean {
   language: string;
@@ -49,23 +50,10 @@ export interface WorstLanguageOptions {
 const DEFAULT_DRAWS = 4000;
 const DEFAULT_SEED = 20251002; // arXiv 2510.02128
 
-/** Standard normal by Box–Muller, one of the pair per call (the other would correlate draws across arms). */
-function standardNormal(random: RandomSource): number {
-  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
-}
-
 function lowest(means: readonly LanguageMean[]): WorstLanguage {
   let worst = means[0]!;
   for (const m of means) if (m.mean < worst.mean) worst = m;
   return { language: worst.language, speedUp: worst.mean };
-}
-
-/** Type-7 quantile of sorted values. */
-function quantile(sorted: Float64Array, p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
 /** null when the arms share no language with a standard error. */

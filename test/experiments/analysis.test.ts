@@ -1,15 +1,11 @@
 import t from 'tap';
-import { createRandom, type RandomSource } from '../../src/engine/random.js';
+import { createRandom, standardNormal, type RandomSource } from '../../src/engine/random.js';
 import { summarise, type ExperimentSummary } from '../../src/experiments/analysis.js';
 import { ExperimentStore } from '../../src/experiments/experiment-store.js';
 import { PlainDecodingReference } from '../../src/fairness/plain-reference.js';
 import { outcome } from '../fairness/fixtures/outcomes.js';
 
 const PLAIN_MS_PER_TOKEN = 10;
-
-function normal(random: RandomSource): number {
-  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next()); // Box–Muller
-}
 
 function binomial(random: RandomSource, n: number, p: number): number {
   let k = 0;
@@ -40,7 +36,7 @@ function simulate(seed: number, truth: Record<string, { control: Truth; scdf: Tr
       for (let i = 0; i < perCell; i++) {
         const tokens = 32 + Math.floor(random.next() * 96);
         // E[exp(σz − σ²/2)] = 1, so the mean speed-up is x.speedUp
-        const noise = Math.exp(0.2 * normal(random) - 0.02);
+        const noise = Math.exp(0.2 * standardNormal(random) - 0.02);
         const totalMs = (tokens * PLAIN_MS_PER_TOKEN) / (x.speedUp * noise);
         const drafted = 64;
         const accepted = binomial(random, drafted, x.acceptance);

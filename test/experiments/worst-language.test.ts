@@ -1,13 +1,9 @@
 import t from 'tap';
-import { createRandom, type RandomSource } from '../../src/engine/random.js';
+import { createRandom, standardNormal } from '../../src/engine/random.js';
 import { compareWorstLanguages, type LanguageMean } from '../../src/experiments/worst-language.js';
 
 const arm = (name: string, means: LanguageMean[]) => ({ name, means });
 const m = (language: string, mean: number, se = 0.02): LanguageMean => ({ language, mean, se });
-
-function normal(random: RandomSource): number {
-  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
-}
 
 t.test('a clearly better worst language: positive difference, interval excludes 0, probability near 1', async (t) => {
   const r = compareWorstLanguages(arm('scdf', [m('sw', 1.5), m('en', 2), m('th', 2)]), arm('baseline', [m('sw', 1.2), m('en', 2), m('th', 2)]))!;
@@ -65,7 +61,7 @@ t.test('coverage: over simulated experiments the interval holds the true differe
   const truth = { control: { sw: 1.3, zh: 1.45, en: 2 }, arm: { sw: 1.38, zh: 1.45, en: 2 } };
   const se = 0.04;
   const random = createRandom(42);
-  const observe = (means: Record<string, number>) => Object.entries(means).map(([language, mu]) => m(language, mu + se * normal(random), se));
+  const observe = (means: Record<string, number>) => Object.entries(means).map(([language, mu]) => m(language, mu + se * standardNormal(random), se));
   const experiments = 400;
   let covered = 0;
   for (let i = 0; i < experiments; i++) {

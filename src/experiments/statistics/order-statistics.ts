@@ -31,7 +31,7 @@ export function binomialQuantile(p: number, n: number, q: number): number {
 }
 
 /** Type-7 sample quantile (linear interpolation between order statistics; R's and numpy's default). */
-export function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of an empty sample');
   if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile needs q in [0, 1], got ${q}`);
   const h = (sorted.length - 1) * q;
