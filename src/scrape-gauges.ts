@@ -11,6 +11,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { CellSummary, Comparison, ExperimentSummary } from './experiments/analysis.js';
 import type { Estimate } from './experiments/statistics/interval.js';
+import type { WorstLanguageComparison } from './experiments/worst-language.js';
 import type { WindowSnapshot } from './fairness/sliding-window.js';
 import { UNDETERMINED, type LanguageSnapshot, type PolicySnapshot, type RegimeSnapshot } from './routing/adaptive-policy.js';
 import { OTHER, UNKNOWN } from './routing/language-labels.js';
@@ -142,6 +143,12 @@ function* experimentCells(summaries: ExperimentSummary[]): Generator<{ labels: C
 function* experimentComparisons(summaries: ExperimentSummary[]): Generator<{ labels: CellLabels; comparison: Comparison }> {
   for (const summary of summaries) {
     for (const c of summary.comparisons) yield { labels: { experiment: summary.id, arm: c.arm, language: c.language }, comparison: c };
+  }
+}
+
+function* experimentWorstLanguages(summaries: ExperimentSummary[]): Generator<{ labels: { experiment: string; arm: string }; comparison: WorstLanguageComparison }> {
+  for (const summary of summaries) {
+    for (const w of summary.worstLanguage) yield { labels: { experiment: summary.id, arm: w.arm }, comparison: w };
   }
 }
 
@@ -312,9 +319,7 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
     "An arm's worst-language speed-up minus the control's, over the languages both measured, with its 95% bootstrap interval.",
     ['experiment', 'arm', 'bound'],
     (g) => {
-      for (const summary of current()) {
-        for (const w of summary.worstLanguage) setEstimate(g, { experiment: summary.id, arm: w.arm }, { estimate: w.difference, ci: w.ci });
-      }
+      for (const { labels, comparison: w } of experimentWorstLanguages(current())) setEstimate(g, labels, { estimate: w.difference, ci: w.ci });
     },
   );
   gauge(
@@ -323,9 +328,7 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
     "Share of bootstrap draws in which an arm's worst language is faster than the control's.",
     ['experiment', 'arm'],
     (g) => {
-      for (const summary of current()) {
-        for (const w of summary.worstLanguage) g.set({ experiment: summary.id, arm: w.arm }, w.probabilityHigher);
-      }
+      for (const { labels, comparison: w } of experimentWorstLanguages(current())) g.set(labels, w.probabilityHigher);
     },
   );
 }
