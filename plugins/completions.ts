@@ -10,7 +10,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CompletionService, type CompletionPlan, type GenerationObserver } from '../src/completion-service.js';
 import { AbortedError, FairspecError } from '../src/errors.js';
 import { userKey } from '../src/experiments/assignment.js';
-import { NO_DRAFTER, type MetricLabels } from '../src/metrics-recorder.js';
+import { NO_DRAFTER, type MetricLabels } from '../src/metrics/metrics-recorder.js';
 import type { Slot } from '../src/request-queue.js';
 import { CompletionChunk, CompletionHeaders, CompletionRequest, CompletionResponse, type CompletionRequestBody } from './completions-schema.js';
 import { chunks, logFields, responseMeta, toCompletion, toParams, type ResponseMeta } from './completions-format.js';

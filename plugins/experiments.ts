@@ -17,7 +17,7 @@ import { ExperimentError, isExperimentError } from '../src/experiments/errors.js
 import { ExperimentStore } from '../src/experiments/experiment-store.js';
 import { ExperimentSchema, type Experiment } from '../src/experiments/experiment.js';
 import { PlainDecodingReference } from '../src/fairness/plain-reference.js';
-import { registerExperimentGauges } from '../src/scrape-gauges.js';
+import { registerExperimentGauges } from '../src/metrics/experiment-gauges.js';
 import { adminErrors, adminGuard, adminSchema } from './admin-auth.js';
 import { errorResponse, errorResponses } from './error-schema.js';
 import { ExperimentDeleted, ExperimentId, ExperimentList, ExperimentSummary, ExperimentView } from './experiments-schema.js';

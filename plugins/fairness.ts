@@ -5,7 +5,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { SlidingWindowFairness } from '../src/fairness/sliding-window.js';
-import { registerFairnessGauges } from '../src/scrape-gauges.js';
+import { registerFairnessGauges } from '../src/metrics/fairness-gauges.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

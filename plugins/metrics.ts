@@ -4,7 +4,7 @@
 
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { MetricsRecorder } from '../src/metrics-recorder.js';
+import { MetricsRecorder } from '../src/metrics/metrics-recorder.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -13,7 +13,7 @@ import { detectLanguage } from '../src/routing/language-detector.js';
 import { UNKNOWN } from '../src/routing/language-labels.js';
 import { loadOfflineEstimates, type OfflineEstimates } from '../src/routing/offline-estimates.js';
 import { RoutePlanner } from '../src/routing/route-planner.js';
-import { registerRoutingGauges } from '../src/scrape-gauges.js';
+import { registerRoutingGauges } from '../src/metrics/routing-gauges.js';
 import { errorResponses } from './error-schema.js';
 import { RoutingResponse, type RoutingResponseBody } from './routing-schema.js';
 

@@ -18,7 +18,7 @@
 import type { GenerateOptions, GenerateResult, SpeculativeStats } from './engine/types.js';
 import { AbortedError, FairspecError } from './errors.js';
 import type { Assignment } from './experiments/experiment-store.js';
-import type { MetricLabels, MetricsRecorder } from './metrics-recorder.js';
+import type { MetricLabels, MetricsRecorder } from './metrics/metrics-recorder.js';
 import type { RequestQueue, Slot } from './request-queue.js';
 import { UNKNOWN } from './routing/language-labels.js';
 import type { PlannedRoute, RouteRequest } from './routing/route-planner.js';

@@ -1,5 +1,5 @@
 // Where each fairspec_experiment_* series sits in GET /v1/experiments/{id}'s JSON, written from
-// the API's side (snake_case, plugins/experiments-schema.ts), independently of src/scrape-gauges.ts,
+// the API's side (snake_case, plugins/experiments-schema.ts), independently of src/metrics/experiment-gauges.ts,
 // and the comparison of every number the Experiment dashboard's queries return through
 // Prometheus with the read-out: test/monitoring/promql.test.ts runs it on a test server,
 // bench/experiment-dashboard-check.ts on a live one.

@@ -26,7 +26,7 @@
 //                              (rate(fairspec_time_to_first_token_seconds_bucket[5m])))
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { GenerateResult } from './engine/types.js';
+import type { GenerateResult } from '../engine/types.js';
 
 export interface MetricLabels {
   language: string;

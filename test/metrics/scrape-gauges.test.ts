@@ -3,15 +3,17 @@
 
 import { Registry } from 'prom-client';
 import t from 'tap';
-import type { SpeculativeStats } from '../src/engine/types.js';
-import { summarise } from '../src/experiments/analysis.js';
-import { ExperimentStore } from '../src/experiments/experiment-store.js';
-import { SlidingWindowFairness } from '../src/fairness/sliding-window.js';
-import { LanguageLabels } from '../src/routing/language-labels.js';
-import { RoutePlanner } from '../src/routing/route-planner.js';
-import { RoutingTable } from '../src/routing/routing-table.js';
-import { registerExperimentGauges, registerFairnessGauges, registerRoutingGauges } from '../src/scrape-gauges.js';
-import { outcome } from './fairness/fixtures/outcomes.js';
+import type { SpeculativeStats } from '../../src/engine/types.js';
+import { summarise } from '../../src/experiments/analysis.js';
+import { ExperimentStore } from '../../src/experiments/experiment-store.js';
+import { SlidingWindowFairness } from '../../src/fairness/sliding-window.js';
+import { LanguageLabels } from '../../src/routing/language-labels.js';
+import { RoutePlanner } from '../../src/routing/route-planner.js';
+import { RoutingTable } from '../../src/routing/routing-table.js';
+import { registerExperimentGauges } from '../../src/metrics/experiment-gauges.js';
+import { registerFairnessGauges } from '../../src/metrics/fairness-gauges.js';
+import { registerRoutingGauges } from '../../src/metrics/routing-gauges.js';
+import { outcome } from '../fairness/fixtures/outcomes.js';
 
 const lines = async (registry: Registry, prefix: string): Promise<string[]> =>
   (await registry.metrics()).split('\n').filter((l) => l.startsWith(prefix));
