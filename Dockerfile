@@ -16,6 +16,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY plugins ./plugins
+COPY app.ts server.ts ./
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # onnxruntime-node ships binaries for every OS and CPU (~300 MB) and loads
 # bin/napi-v*/<platform>/<arch>/ only: keep this image's.
@@ -43,5 +44,5 @@ EXPOSE 8000
 # Liveness through /healthz with node itself: slim images have no curl or wget.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# exec form: node is PID 1 and receives SIGTERM itself; src/server.ts drains on it.
-CMD ["node", "dist/src/server.js"]
+# exec form: node is PID 1 and receives SIGTERM itself; server.ts drains on it.
+CMD ["node", "dist/server.js"]

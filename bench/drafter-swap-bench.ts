@@ -11,7 +11,7 @@
 // agrees with the verifier always (alpha = 1) but costs as much per token (c ~ 1), so speculation
 // cannot pay: S(γ) = (γ + 1) / (γ c + v(γ)) <= 1. The pack's real drafter-scdf is copied beside
 // it, under candidates/, as the drafter to swap in. It then starts the server in this process
-// (src/app.ts, adaptive routing, the production exploration rate unless told otherwise, an admin
+// (app.ts, adaptive routing, the production exploration rate unless told otherwise, an admin
 // token of its own) on 127.0.0.1 and, one request at a time over one connection:
 //   1. sends routed requests for the language (pinned) until GET /v1/routing shows it at γ = 0;
 //   2. times N interleaved pairs, same prompt: routed (no override: whatever the policy does,
@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { buildApp } from '../src/app.js';
+import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
 import { createRandom } from '../src/engine/random.js';
 import { benchPrompts, EVALUATION_LANGUAGES, type BenchPrompt } from './prompts.js';

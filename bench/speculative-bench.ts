@@ -28,6 +28,10 @@ import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type Benc
 import { UsageError } from './usage-error.js';
 import { intOption } from './int-option.js';
 import { describeMachine, machine } from './machine.js';
+import { summarizeRequest } from '../src/speculative-summary.js';
+import type { CompletionResponseBody, SpeculativeBody } from '../src/wire/completions.js';
+import type { ErrorBody } from '../src/wire/error.js';
+import type { ModelListBody } from '../src/wire/models.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -124,31 +128,6 @@ function parseOptions(argv: string[]): Options {
 
 type Arm = 'plain' | 'spec';
 
-interface SpeculativeStats {
-  language: string;
-  language_confidence: number;
-  drafter: string | null;
-  draft_length: number | null;
-  drafts?: number;
-  drafted: number;
-  accepted: number;
-  acceptance_rate: number | null;
-  mean_accepted_length: number | null;
-  verifier_steps: number;
-  draft_ms: number;
-  verify_ms: number;
-}
-
-interface CompletionResponse {
-  choices: { text: string; finish_reason: string | null }[];
-  usage?: { completion_tokens: number };
-  speculative?: SpeculativeStats;
-}
-
-interface OpenAIError {
-  error: { message: string; type?: string; param?: string | null; code?: string | null };
-}
-
 interface Run {
   arm: Arm;
   /** 0: this arm went first in its pair. */
@@ -163,7 +142,7 @@ interface Run {
   completionTokens?: number;
   /** Unicode code points of the completion. */
   chars?: number;
-  speculative?: SpeculativeStats;
+  speculative?: SpeculativeBody;
 }
 
 // AbortSignal.timeout() takes a positive integer.
@@ -196,7 +175,7 @@ class Client {
       const raw = await body.text();
       const wallMs = performance.now() - start;
       if (statusCode !== 200) return { arm, order, wallMs, ok: false, status: statusCode, error: describeError(raw) };
-      const res = JSON.parse(raw) as CompletionResponse;
+      const res = JSON.parse(raw) as CompletionResponseBody;
       const choice = res.choices?.[0];
       if (typeof choice?.text !== 'string') return { arm, order, wallMs, ok: false, status: statusCode, error: 'response has no choices[0].text' };
       return {
@@ -219,7 +198,7 @@ class Client {
 
 function describeError(raw: string): string {
   try {
-    const { error } = JSON.parse(raw) as OpenAIError;
+    const { error } = JSON.parse(raw) as ErrorBody;
     return `${error.type ?? 'error'}${error.code ? ` ${error.code}` : ''}${error.param ? ` (param ${error.param})` : ''}: ${error.message}`;
   } catch {
     return raw.slice(0, 200);
@@ -333,14 +312,9 @@ function languageStats(prompts: readonly PromptResult[]): LanguageStats | null {
   });
   if (perPrompt.length === 0) return null;
   const specRuns = perPrompt.flatMap((p) => p.specRuns);
-  const stats = specRuns.map((r) => r.speculative).filter((s): s is SpeculativeStats => s !== undefined);
-  const drafted = stats.reduce((a, s) => a + s.drafted, 0);
-  const accepted = stats.reduce((a, s) => a + s.accepted, 0);
-  const drafts = stats.reduce((a, s) => a + (s.drafts ?? 0), 0);
-  // Pooled over the language's requests (sum of counts, then the ratio), as the server does for
-  // several choices; older servers without `drafts`: the mean of per-request values.
-  const withMal = stats.map((s) => s.mean_accepted_length).filter((x): x is number => x !== null);
-  const meanAcceptedLength = drafts > 0 ? 1 + accepted / drafts : withMal.length > 0 ? mean(withMal) : null;
+  const stats = specRuns.map((r) => r.speculative).filter((s): s is SpeculativeBody => s !== undefined);
+  // Pooled over the language's requests (sum of counts, then the ratios), as the server does for several choices.
+  const pooled = stats.length > 0 ? summarizeRequest(stats) : null;
   const plainWall = perPrompt.map((p) => p.plain.wallMs);
   const specWall = perPrompt.map((p) => p.spec.wallMs);
   return {
@@ -352,8 +326,8 @@ function languageStats(prompts: readonly PromptResult[]): LanguageStats | null {
     medianWallMs: { plain: median(plainWall), spec: median(specWall) },
     speedupOfMedians: median(plainWall) / median(specWall),
     medianSpeedup: median(perPrompt.map((p) => p.plain.wallMs / p.spec.wallMs)),
-    acceptanceRate: drafted > 0 ? accepted / drafted : null,
-    meanAcceptedLength,
+    acceptanceRate: pooled?.acceptance_rate ?? null,
+    meanAcceptedLength: pooled?.mean_accepted_length ?? null,
     drafters: distinct(stats.map((s) => s.drafter)),
     draftLengths: distinct(stats.map((s) => s.draft_length)),
     routedLanguages: distinct(stats.map((s) => s.language)),
@@ -497,7 +471,7 @@ async function main(): Promise<number> {
   const client = new Client(opts.url, opts.requestTimeoutMs);
   let model = opts.model;
   try {
-    const models = (await client.getJson('/v1/models', Math.min(10_000, remaining()))) as { data?: { id: string }[] };
+    const models = (await client.getJson('/v1/models', Math.min(10_000, remaining()))) as ModelListBody;
     model ??= models.data?.[0]?.id;
     if (model === undefined) throw new Error('GET /v1/models listed no model');
   } catch (err) {

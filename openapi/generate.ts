@@ -5,7 +5,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from '../src/app.js';
+import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
 
 export const SPEC_PATH = fileURLToPath(new URL('./openapi.json', import.meta.url));

@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminToken } from '../src/admin-token.js';
 import { FairspecError } from '../src/errors.js';
-import { errorResponse } from './error-schema.js';
+import { errorResponse } from '../src/wire/error.js';
 
 /** Response schemas of the guard's errors, for every admin route. */
 export const adminErrors = {

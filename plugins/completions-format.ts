@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChoiceResult, CompletionParams, CompletionPlan } from '../src/completion-service.js';
 import { FairspecError } from '../src/errors.js';
 import { summarizeRequest } from '../src/speculative-summary.js';
-import type { CompletionChunkBody, CompletionRequestBody, CompletionResponseBody } from './completions-schema.js';
+import type { CompletionChunkBody, CompletionRequestBody, CompletionResponseBody } from '../src/wire/completions.js';
 
 /** OpenAI's default. */
 const DEFAULT_MAX_TOKENS = 16;

@@ -4,17 +4,16 @@
 // goes away, stream or not, aborts its generation within one engine step) and writes the reply.
 
 import { PassThrough } from 'node:stream';
-import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CompletionService, type CompletionPlan, type GenerationObserver } from '../src/completion-service.js';
+import type { CompletionPlan, CompletionService } from '../src/completion-service.js';
 import { AbortedError, FairspecError } from '../src/errors.js';
 import { userKey } from '../src/experiments/assignment.js';
 import { NO_DRAFTER, type MetricLabels } from '../src/metrics/metrics-recorder.js';
 import type { Slot } from '../src/request-queue.js';
-import { CompletionChunk, CompletionHeaders, CompletionRequest, CompletionResponse, type CompletionRequestBody } from './completions-schema.js';
+import { CompletionChunk, CompletionHeaders, CompletionRequest, CompletionResponse, type CompletionRequestBody } from '../src/wire/completions.js';
 import { chunks, logFields, responseMeta, toCompletion, toParams, type ResponseMeta } from './completions-format.js';
-import { errorResponses } from './error-schema.js';
+import { errorResponses } from '../src/wire/error.js';
 import { toOpenAIError } from './errors.js';
 
 interface Run {
@@ -28,20 +27,10 @@ interface Run {
 }
 
 const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
-  let service: CompletionService | undefined;
-  // Completed generations feed the live fairness window, the experiments' plain-decoding
-  // reference (plain ones only) and, when assigned, their experiment arm.
-  const observers: GenerationObserver[] = [
-    (choice, result) => fastify.fairness.record(choice.labels.language, result),
-    (choice, result) => fastify.plainReference.record(choice.labels.language, result),
-    (choice, result) => {
-      if (choice.assignment) fastify.experiments.record(choice.assignment.experimentId, choice.assignment.arm.name, choice.labels.language, result);
-    },
-  ];
+  const { fairspec } = fastify;
   const getService = (): CompletionService => {
-    const { engine, router, config } = fastify;
-    if (engine === null || router === null) throw new FairspecError('FS_NOT_READY', 'The model is not loaded yet.');
-    service ??= new CompletionService(engine, router, fastify.requestQueue, fastify.metrics, config, observers);
+    const service = fairspec.loaded?.completions;
+    if (!service) throw new FairspecError('FS_NOT_READY', 'The model is not loaded yet.');
     return service;
   };
   // Per request: when it arrived (reply.elapsedTime is 0 without a logger) and its metric labels.
@@ -74,8 +63,8 @@ const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
         arrivals.set(request, arrivedAt);
         reply.raw.once('close', () => {
           const status = reply.raw.writableEnded ? reply.statusCode : 499;
-          const l = labels.get(request) ?? fastify.metrics.labels(null, NO_DRAFTER);
-          fastify.metrics.observeRequest(l, status, (performance.now() - arrivedAt) / 1000);
+          const l = labels.get(request) ?? fairspec.metrics.labels(null, NO_DRAFTER);
+          fairspec.metrics.observeRequest(l, status, (performance.now() - arrivedAt) / 1000);
         });
       },
     },
@@ -83,12 +72,7 @@ const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
       const arrivedAt = arrivals.get(request) ?? performance.now();
       const service = getService();
       const params = toParams(request.body);
-      // A request that chose its own route measures that route, not an arm: it joins no experiment.
-      if (params.speculative === undefined) {
-        const { key } = userKey({ user: request.body.user, header: request.headers['x-fairspec-user'], requestId: request.id });
-        const assignment = fastify.experiments.assign(key);
-        if (assignment) params.assignment = assignment;
-      }
+      params.userKey = userKey({ user: request.body.user, header: request.headers['x-fairspec-user'], requestId: request.id }).key;
       const plan = service.plan(params);
       labels.set(request, plan.labels);
 
@@ -166,8 +150,4 @@ function stream(reply: FastifyReply, run: Run, meta: ResponseMeta, body: Complet
   return reply;
 }
 
-export default fp(completionsPlugin, {
-  name: 'fairspec-completions',
-  fastify: '5.x',
-  dependencies: ['fairspec-errors', 'fairspec-engine', 'fairspec-metrics', 'fairspec-routing', 'fairspec-fairness', 'fairspec-experiments'],
-});
+export default completionsPlugin;

@@ -1,28 +1,18 @@
 // The drafters admin API: GET /v1/drafters lists the loaded drafter models, PUT
 // /v1/drafters/{name} replaces one with the model in another folder while the server runs, so an
-// operator rolls out a retrained drafter without a restart (src/engine/engine.ts replaceDrafter).
-// Both need the admin token (plugins/admin-auth.ts): the list shows file-system paths, and a swap
-// loads files.
-//
-// A swap only replaces the model behind an existing name: routing.json, the routing policy and
-// experiments name drafters, and they keep naming the same one. The folder must exist, be a
-// directory, and lie inside the pack folder or one of FAIRSPEC_DRAFTER_DIRS after symbolic links
-// are resolved (the lexical path is checked first, so a path outside says "not allowed" without
-// telling whether it exists); the engine then checks it as at boot (vocabulary, config, ONNX
-// graph). Any failure answers 4xx and leaves the old drafter serving. Running generations finish
-// with the old model. The routing policy is told synchronously with the switch
-// (plugins/routing.ts), and discounts, without resetting, what it learnt of the old model
-// (src/routing/adaptive-policy.ts).
+// operator rolls out a retrained drafter without a restart (src/drafter-admin.ts says which
+// folders and what a failed load means; running generations finish with the old model). Both need
+// the admin token (plugins/admin-auth.ts): the list shows file-system paths, and a swap loads
+// files. The routing policy is told synchronously with the switch (src/fairspec.ts), and
+// discounts, without resetting, what it learnt of the old model (src/routing/adaptive-policy.ts).
 
-import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
-import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isEngineError, type DrafterInfo, type DrafterSwap, type Engine } from '../src/engine/index.js';
+import type { DrafterAdmin } from '../src/drafter-admin.js';
+import type { DrafterInfo } from '../src/engine/index.js';
 import { FairspecError } from '../src/errors.js';
 import { adminErrors, adminGuard, adminSchema } from './admin-auth.js';
-import { errorResponse, errorResponses } from './error-schema.js';
-import { DrafterList, DrafterName, DrafterSwapped, DrafterSwapRequest } from './drafters-schema.js';
+import { errorResponse, errorResponses } from '../src/wire/error.js';
+import { DrafterList, DrafterName, DrafterSwapped, DrafterSwapRequest } from '../src/wire/drafters.js';
 
 const view = (d: DrafterInfo) => ({
   object: 'drafter' as const,
@@ -39,43 +29,14 @@ const view = (d: DrafterInfo) => ({
   in_use: d.inUse,
 });
 
-/** `child` is `root` or lies below it. */
-function within(child: string, root: string): boolean {
-  const rel = relative(root, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-
-/**
- * The real path of the model folder `raw` names (relative: from the pack folder), if it lies in
- * one of `roots` (the pack folder first); FairspecError otherwise.
- */
-export async function resolveDrafterFolder(raw: string, roots: readonly string[]): Promise<string> {
-  const notAllowed = () =>
-    new FairspecError('FS_PATH_NOT_ALLOWED', `The path '${raw}' is outside the model pack and FAIRSPEC_DRAFTER_DIRS; a drafter can only be loaded from there.`);
-  if (raw.includes('\0')) throw notAllowed();
-  const absolute = resolve(roots[0]!, raw);
-  if (!roots.some((root) => within(absolute, resolve(root)))) throw notAllowed();
-  let real: string;
-  try {
-    real = await realpath(absolute);
-  } catch {
-    throw new FairspecError('FS_PATH_NOT_FOUND', `There is no folder at '${raw}'.`);
-  }
-  // A symbolic link inside an allowed folder may point anywhere: judge where it leads.
-  const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => null)));
-  if (!realRoots.some((root) => root !== null && within(real, root))) throw notAllowed();
-  if (!(await stat(real)).isDirectory()) throw new FairspecError('FS_NOT_A_DIRECTORY', `'${raw}' is not a folder; give the model folder that holds config.json and onnx/.`);
-  return real;
-}
-
 const draftersPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify;
   const admin = adminGuard(config.adminToken);
   const common = adminSchema('drafters');
-  const roots = [resolve(config.packDir), ...config.drafterDirs.map((d) => resolve(d))];
-  const loaded = (): Engine => {
-    if (fastify.engine === null) throw new FairspecError('FS_NOT_READY', 'The model is not loaded yet.');
-    return fastify.engine;
+  const loaded = (): DrafterAdmin => {
+    const drafters = fastify.fairspec.loaded?.drafters;
+    if (!drafters) throw new FairspecError('FS_NOT_READY', 'The model is not loaded yet.');
+    return drafters;
   };
 
   fastify.get(
@@ -90,8 +51,8 @@ const draftersPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async () => {
-      const engine = loaded();
-      return { object: 'list' as const, data: (await engine.drafters()).map(view), retiring: engine.retiringDrafters };
+      const drafters = loaded();
+      return { object: 'list' as const, data: (await drafters.list()).map(view), retiring: drafters.retiring };
     },
   );
 
@@ -123,24 +84,11 @@ const draftersPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const engine = loaded();
+      const drafters = loaded();
       const { name } = request.params;
       if (fastify.draining) throw new FairspecError('FS_SHUTTING_DOWN', 'The server is shutting down.');
-      if (!engine.drafterNames.includes(name)) {
-        throw new FairspecError('FS_DRAFTER_NOT_FOUND', `No drafter '${name}'; this server has ${engine.drafterNames.join(', ') || 'none'}.`, 'name');
-      }
-      const folder = await resolveDrafterFolder(request.body.path, roots);
       const started = performance.now();
-      let swap: DrafterSwap;
-      try {
-        swap = await engine.replaceDrafter(name, folder);
-      } catch (err) {
-        if (isEngineError(err, 'FS_VOCAB_MISMATCH')) throw new FairspecError('FS_VOCAB_MISMATCH', err.message, 'path');
-        if (isEngineError(err, 'FS_MODEL_CONFIG') || isEngineError(err, 'FS_MODEL_IO') || isEngineError(err, 'FS_MODEL_LOAD')) {
-          throw new FairspecError('FS_INVALID_DRAFTER_MODEL', `The folder '${request.body.path}' cannot be loaded as a drafter: ${err.message}`, 'path');
-        }
-        throw err;
-      }
+      const swap = await drafters.swap(name, request.body.path);
       const { current, replaced } = swap;
       request.log.info(
         { drafter: name, from: replaced.source, to: current.source, revision: current.revision, ms: Math.round(performance.now() - started) },
@@ -151,8 +99,4 @@ const draftersPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   );
 };
 
-export default fp(draftersPlugin, {
-  name: 'fairspec-drafters',
-  fastify: '5.x',
-  dependencies: ['fairspec-errors', 'fairspec-engine', 'fairspec-routing', 'fairspec-drain'],
-});
+export default draftersPlugin;

@@ -1,4 +1,4 @@
-// Graceful shutdown (SIGTERM in src/server.ts calls fastify.close()):
+// Graceful shutdown (SIGTERM in server.ts calls fastify.close()):
 // - new work is refused from preClose on (the engine plugin closes the queue; /readyz says
 //   'draining'; completions answer 503), while queued and running generations finish;
 // - responses carry `Connection: close` meanwhile, and once no request is in flight every

@@ -4,48 +4,9 @@
 
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorBody } from './error-schema.js';
-
-interface Mapped {
-  status: number;
-  type: string;
-  code: string | null;
-  message?: string;
-  /** Request field to name when the error itself does not say. */
-  param?: string;
-}
-
-const INVALID = 'invalid_request_error';
-
-/** FS_* domain codes (src/errors.ts, src/experiments/errors.ts, the engine/routing modules) -> HTTP. */
-const DOMAIN: Record<string, Mapped> = {
-  FS_MODEL_NOT_FOUND: { status: 404, type: INVALID, code: 'model_not_found' },
-  FS_EMPTY_PROMPT: { status: 400, type: INVALID, code: 'empty_prompt', param: 'prompt' },
-  FS_PROMPT_TOO_LONG: { status: 400, type: INVALID, code: 'context_length_exceeded', param: 'prompt' },
-  FS_INVALID_PARAM: { status: 400, type: INVALID, code: 'invalid_value' },
-  FS_INVALID_OPTION: { status: 400, type: INVALID, code: 'invalid_value' },
-  FS_UNKNOWN_DRAFTER: { status: 400, type: INVALID, code: 'unknown_drafter', param: 'speculative.drafter' },
-  FS_INVALID_UTF8: { status: 400, type: INVALID, code: 'invalid_utf8' },
-  FS_QUEUE_FULL: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
-  FS_SHUTTING_DOWN: { status: 503, type: 'server_error', code: 'server_shutting_down' },
-  FS_ENGINE_CLOSED: { status: 503, type: 'server_error', code: 'server_shutting_down' },
-  FS_NOT_READY: { status: 503, type: 'server_error', code: 'model_not_ready' },
-  FS_UNAUTHORIZED: { status: 401, type: INVALID, code: 'invalid_api_key' },
-  FS_ADMIN_DISABLED: { status: 403, type: INVALID, code: 'admin_api_disabled' },
-  FS_INVALID_EXPERIMENT: { status: 400, type: INVALID, code: 'invalid_experiment' },
-  FS_EXPERIMENT_NOT_FOUND: { status: 404, type: INVALID, code: 'experiment_not_found', param: 'id' },
-  FS_EXPERIMENT_EXISTS: { status: 409, type: INVALID, code: 'experiment_exists', param: 'id' },
-  FS_EXPERIMENT_CONFLICT: { status: 409, type: INVALID, code: 'experiment_conflict', param: 'enabled' },
-  FS_TOO_MANY_EXPERIMENTS: { status: 409, type: INVALID, code: 'too_many_experiments' },
-  FS_DRAFTER_NOT_FOUND: { status: 404, type: INVALID, code: 'drafter_not_found', param: 'name' },
-  FS_PATH_NOT_FOUND: { status: 404, type: INVALID, code: 'path_not_found', param: 'path' },
-  FS_PATH_NOT_ALLOWED: { status: 400, type: INVALID, code: 'path_not_allowed', param: 'path' },
-  FS_NOT_A_DIRECTORY: { status: 400, type: INVALID, code: 'not_a_directory', param: 'path' },
-  FS_INVALID_DRAFTER_MODEL: { status: 400, type: INVALID, code: 'invalid_model', param: 'path' },
-  FS_VOCAB_MISMATCH: { status: 400, type: INVALID, code: 'vocab_mismatch', param: 'path' },
-  // The client went away; nobody reads this, but logs and metrics say 499 (nginx's "client closed request").
-  FS_ABORTED: { status: 499, type: INVALID, code: 'client_closed_request' },
-};
+import { errorCode } from '../src/error-codes.js';
+import type { ErrorBody } from '../src/wire/error.js';
+import { ERROR_STATUS, INTERNAL, INVALID, type HttpMapping } from './error-status.js';
 
 /** Engine option names (GenerateOptions) -> request fields, for EngineError details.field. */
 const OPTION_PARAM: Record<string, string> = {
@@ -69,7 +30,7 @@ function paramOfDomain(err: AnyError, fallback: string | undefined): string | nu
 }
 
 /** Fastify's own request errors -> HTTP, with messages a client can act on. */
-const FASTIFY: Record<string, Mapped> = {
+const FASTIFY: Record<string, HttpMapping> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, type: INVALID, code: 'invalid_json', message: 'We could not parse the JSON body of your request.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, type: INVALID, code: 'invalid_json', message: 'The request body is empty; a JSON object was expected.' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, type: INVALID, code: 'request_too_large' },
@@ -139,21 +100,19 @@ export function toOpenAIError(err: AnyError): { status: number; body: ErrorBody 
   if (err.validation) {
     return { status: 400, body: { error: fromValidation(err.validation as AjvError[], err.validationContext) } };
   }
-  const known = (err.code && (DOMAIN[err.code] ?? FASTIFY[err.code])) || undefined;
-  if (known) {
+  const code = errorCode(err);
+  const known = code !== null ? ERROR_STATUS[code] : err.code ? FASTIFY[err.code] : undefined;
+  if (known && known !== INTERNAL) {
     return {
       status: known.status,
       body: { error: { message: known.message ?? err.message, type: known.type, param: paramOfDomain(err, known.param), code: known.code } },
     };
   }
-  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+  const status = !known && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   if (status < 500) {
     return { status, body: { error: { message: err.message, type: INVALID, param: null, code: null } } };
   }
-  return {
-    status: 500,
-    body: { error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: 'internal_error' } },
-  };
+  return { status: 500, body: { error: { message: INTERNAL.message!, type: INTERNAL.type, param: null, code: INTERNAL.code } } };
 }
 
 async function errorsPlugin(fastify: FastifyInstance): Promise<void> {

@@ -1,7 +1,5 @@
-// A/B experiments of drafting setups: the registry (src/experiments/experiment-store.ts) loaded
-// from FAIRSPEC_EXPERIMENTS at boot, the admin API that creates, lists, reads out and deletes
-// experiments, and the fairspec_experiment_* gauges. Completions ask the registry for the arm of
-// each request (plugins/completions.ts) and record what the arm observed.
+// The admin API of A/B experiments: create, list, read out and delete experiments of the registry
+// (src/experiments/experiment-store.ts, built by src/fairspec.ts with FAIRSPEC_EXPERIMENTS).
 //
 // The admin API needs `Authorization: Bearer <FAIRSPEC_ADMIN_TOKEN>` (401 without it or with a
 // wrong one); without a configured token it is disabled (403): plugins/admin-auth.ts. The check
@@ -9,44 +7,18 @@
 // clients. Experiments created through the API live in memory: put them in FAIRSPEC_EXPERIMENTS
 // to keep them across restarts (assignment is a hash of salt and user, so users keep their arm).
 
-import fp from 'fastify-plugin';
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
-import { ConfigError } from '../src/config.js';
 import { summarise } from '../src/experiments/analysis.js';
-import { ExperimentError, isExperimentError } from '../src/experiments/errors.js';
-import { ExperimentStore } from '../src/experiments/experiment-store.js';
+import { ExperimentError } from '../src/experiments/errors.js';
 import { ExperimentSchema, type Experiment } from '../src/experiments/experiment.js';
-import { PlainDecodingReference } from '../src/fairness/plain-reference.js';
-import { registerExperimentGauges } from '../src/metrics/experiment-gauges.js';
 import { adminErrors, adminGuard, adminSchema } from './admin-auth.js';
-import { errorResponse, errorResponses } from './error-schema.js';
+import { errorResponse, errorResponses } from '../src/wire/error.js';
 import { ExperimentDeleted, ExperimentId, ExperimentList, ExperimentSummary, ExperimentView } from './experiments-schema.js';
 import { toSnakeCase } from './snake-case.js';
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    experiments: ExperimentStore;
-    plainReference: PlainDecodingReference;
-  }
-}
-
 const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { config, engine } = fastify;
-  // One plain-decoding reference for every experiment, fed by all plain traffic (a control arm,
-  // `speculative: {draft_length: 0}` requests, languages routed to γ = 0), so a 50/50 test of two
-  // drafters still gets a measured speed-up over plain decoding.
-  const plainReference = new PlainDecodingReference();
-  const store = new ExperimentStore({ ...(engine ? { knownDrafters: engine.drafterNames } : {}), reference: plainReference });
-  try {
-    store.load(config.experiments);
-  } catch (err) {
-    // Now that the pack is known: an arm naming a drafter the pack lacks is a config error.
-    if (!isExperimentError(err)) throw err;
-    throw new ConfigError('experiments', err.issues[0]?.value, err.message);
-  }
-  fastify.decorate('experiments', store);
-  fastify.decorate('plainReference', plainReference);
-  registerExperimentGauges(fastify.metrics.registry, () => store.list().map((e) => summarise(store.snapshot(e.id))));
+  const { config, fairspec } = fastify;
+  const store = fairspec.experiments;
 
   const admin = adminGuard(config.adminToken);
   const common = adminSchema('experiments');
@@ -121,8 +93,4 @@ const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   );
 };
 
-export default fp(experimentsPlugin, {
-  name: 'fairspec-experiments',
-  fastify: '5.x',
-  dependencies: ['fairspec-errors', 'fairspec-engine', 'fairspec-metrics'],
-});
+export default experimentsPlugin;

@@ -1,18 +1,8 @@
 // GET /healthz: the process answers (liveness). GET /readyz: models are loaded and the
 // server is not draining (readiness; 503 otherwise, so a load balancer stops sending work).
 
-import fp from 'fastify-plugin';
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-
-const Health = Type.Object({ status: Type.Literal('ok') }, { title: 'Health' });
-const Readiness = Type.Object(
-  {
-    status: Type.Union([Type.Literal('ready'), Type.Literal('loading'), Type.Literal('draining')]),
-    running: Type.Integer({ description: 'Requests holding a generation slot.' }),
-    queued: Type.Integer({ description: 'Requests waiting for a slot.' }),
-  },
-  { title: 'Readiness' },
-);
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Health, Readiness } from '../src/wire/health.js';
 
 const healthPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const quiet = { logLevel: 'warn' as const };
@@ -27,11 +17,11 @@ const healthPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
     '/readyz',
     { ...quiet, schema: { tags: ['operations'], summary: 'Readiness', response: { 200: Readiness, 503: Readiness } } },
     async (_request, reply) => {
-      const queue = fastify.requestQueue;
-      const status = queue.closed ? 'draining' : fastify.engine === null ? 'loading' : 'ready';
+      const { requestQueue: queue, loaded } = fastify.fairspec;
+      const status = queue.closed ? 'draining' : loaded === null ? 'loading' : 'ready';
       return reply.code(status === 'ready' ? 200 : 503).send({ status, running: queue.running, queued: queue.waiting });
     },
   );
 };
 
-export default fp(healthPlugin, { name: 'fairspec-health', fastify: '5.x', dependencies: ['fairspec-engine'] });
+export default healthPlugin;

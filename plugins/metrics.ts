@@ -1,24 +1,11 @@
-// GET /metrics: Prometheus exposition of the MetricsRecorder (src/metrics-recorder.ts), which
-// holds every metric and the PromQL for the derived rates. This plugin only builds it from the
-// loaded pack (drafter names) and the configured language labels, and serves it.
+// GET /metrics: Prometheus exposition of the MetricsRecorder (src/metrics/metrics-recorder.ts),
+// which holds every metric and the PromQL for the derived rates, and of the scrape-time gauges
+// registered on it (src/metrics/*-gauges.ts).
 
-import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { MetricsRecorder } from '../src/metrics/metrics-recorder.js';
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    metrics: MetricsRecorder;
-  }
-}
-
-async function metricsPlugin(fastify: FastifyInstance): Promise<void> {
-  const recorder = new MetricsRecorder({
-    languageLabel: fastify.languageLabel,
-    drafters: fastify.engine?.drafterNames ?? [],
-  });
-  fastify.decorate('metrics', recorder);
-
+export default async function metricsPlugin(fastify: FastifyInstance): Promise<void> {
+  const recorder = fastify.fairspec.metrics;
   fastify.get(
     '/metrics',
     {
@@ -32,5 +19,3 @@ async function metricsPlugin(fastify: FastifyInstance): Promise<void> {
     async (_request, reply) => reply.type(recorder.contentType).send(await recorder.metrics()),
   );
 }
-
-export default fp(metricsPlugin, { name: 'fairspec-metrics', fastify: '5.x', dependencies: ['fairspec-engine'] });

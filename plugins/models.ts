@@ -1,22 +1,10 @@
 // GET /v1/models and GET /v1/models/:model in OpenAI's list / model shapes. One model is
 // served: the verifier of the loaded pack, under the configured id.
 
-import fp from 'fastify-plugin';
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { FairspecError } from '../src/errors.js';
-import { errorResponses } from './error-schema.js';
-
-const Model = Type.Object(
-  {
-    id: Type.String(),
-    object: Type.Literal('model'),
-    created: Type.Integer({ description: 'Unix seconds when the server loaded the model.' }),
-    owned_by: Type.String(),
-  },
-  { title: 'Model' },
-);
-
-const ModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Model) }, { title: 'ModelList' });
+import { errorResponses } from '../src/wire/error.js';
+import { Model, ModelList, ModelParams } from '../src/wire/models.js';
 
 const modelsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const created = Math.floor(Date.now() / 1000);
@@ -34,7 +22,7 @@ const modelsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['models'],
         summary: 'Retrieve a model',
-        params: Type.Object({ model: Type.String() }),
+        params: ModelParams,
         response: { 200: Model, 404: errorResponses[404] },
       },
     },
@@ -47,4 +35,4 @@ const modelsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   );
 };
 
-export default fp(modelsPlugin, { name: 'fairspec-models', fastify: '5.x', dependencies: ['fairspec-errors'] });
+export default modelsPlugin;

@@ -15,16 +15,18 @@
 // n samples differ yet the whole response repeats exactly. Each prompt is routed on its own
 // language; a request holds a single queue slot for all of its choices.
 
+import { assertFitsContext } from './engine/context-window.js';
 import type { GenerateOptions, GenerateResult, SpeculativeStats } from './engine/types.js';
 import { AbortedError, FairspecError } from './errors.js';
 import type { Assignment } from './experiments/experiment-store.js';
 import type { MetricLabels, MetricsRecorder } from './metrics/metrics-recorder.js';
 import type { RequestQueue, Slot } from './request-queue.js';
-import { UNKNOWN } from './routing/language-labels.js';
+import { UNKNOWN } from './language.js';
 import type { PlannedRoute, RouteRequest } from './routing/route-planner.js';
 import type { RouteOverride } from './routing/routing-table.js';
 import { samplingRegime } from './routing/sampling-regime.js';
-import { summarizeChoice, type SpeculativeSummary } from './speculative-summary.js';
+import { summarizeChoice } from './speculative-summary.js';
+import type { SpeculativeBody } from './wire/completions.js';
 
 /** What the service needs from the engine (src/engine). */
 export interface CompletionEngine {
@@ -34,6 +36,11 @@ export interface CompletionEngine {
   readonly drafterNames: readonly string[];
   countTokens(text: string): number;
   generate(prompt: string, options: GenerateOptions): Promise<GenerateResult>;
+}
+
+/** What the service needs from the experiment registry (src/experiments/experiment-store.ts). */
+export interface CompletionExperiments {
+  assign(userKey: string): Assignment | null;
 }
 
 /** What the service needs from src/routing. */
@@ -61,8 +68,12 @@ export interface CompletionParams {
   /** Pins the language instead of detecting it. */
   language?: string;
   speculative?: RouteOverride;
-  /** The experiment arm the request was assigned to (never together with `speculative`). */
-  assignment?: Assignment;
+  /**
+   * Who sent the request (src/experiments/assignment.ts userKey), for the sticky assignment to an
+   * experiment arm. A request that chose its own route (`speculative`) measures that route, not
+   * an arm: it joins no experiment.
+   */
+  userKey?: string;
 }
 
 export interface CompletionLimits {
@@ -100,7 +111,7 @@ export interface ChoiceResult {
   finishReason: 'stop' | 'length';
   promptTokens: number;
   completionTokens: number;
-  speculative: SpeculativeSummary;
+  speculative: SpeculativeBody;
 }
 
 export interface RunHooks {
@@ -118,6 +129,7 @@ export class CompletionService {
   constructor(
     readonly engine: CompletionEngine,
     readonly router: CompletionRouter,
+    readonly experiments: CompletionExperiments,
     readonly queue: RequestQueue,
     readonly metrics: MetricsRecorder,
     readonly limits: CompletionLimits,
@@ -143,6 +155,7 @@ export class CompletionService {
       throw new FairspecError('FS_INVALID_UTF8', 'A stop sequence contains a lone UTF-16 surrogate, which is not valid Unicode.', 'stop');
     }
 
+    const assignment = params.speculative === undefined && params.userKey !== undefined ? this.experiments.assign(params.userKey) : null;
     const choices: PlannedChoice[] = [];
     let promptTokens = 0;
     params.prompts.forEach((prompt, promptIndex) => {
@@ -153,18 +166,10 @@ export class CompletionService {
         throw new FairspecError('FS_INVALID_UTF8', `The ${param} contains a lone UTF-16 surrogate, which is not valid Unicode.`, 'prompt');
       }
       const tokens = this.engine.countTokens(prompt);
-      const ctx = this.engine.contextLength;
-      if (tokens + params.maxTokens > ctx) {
-        throw new FairspecError(
-          'FS_PROMPT_TOO_LONG',
-          `This model's maximum context length is ${ctx} tokens, however you requested ${tokens + params.maxTokens} tokens ` +
-            `(${tokens} in your ${param}; ${params.maxTokens} for the completion). Please reduce your prompt or max_tokens.`,
-          'prompt',
-        );
-      }
+      assertFitsContext(tokens, params.maxTokens, this.engine.contextLength, param);
       const detected =
         params.language !== undefined ? { language: params.language, confidence: 1 } : this.router.detect(prompt);
-      const arm = params.assignment?.arm;
+      const arm = assignment?.arm;
       const route = this.router.route(detected.language, {
         regime: samplingRegime(params),
         ...(params.speculative !== undefined && { override: params.speculative }),
@@ -185,7 +190,7 @@ export class CompletionService {
           detected: detected.language,
           languageConfidence: detected.confidence,
           route,
-          ...(params.assignment && { assignment: params.assignment }),
+          ...(assignment && { assignment }),
           labels: this.metrics.labels(detected.language, route.drafter, arm?.name),
           promptTokens: tokens,
           seed: params.seed === undefined ? undefined : params.seed + j,

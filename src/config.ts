@@ -5,7 +5,9 @@
 
 import { readFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
+import type { ErrorCode } from './error-codes.js';
 import { isExperimentError } from './experiments/errors.js';
+import { isLanguageCode } from './language.js';
 import { ExperimentStore } from './experiments/experiment-store.js';
 import type { Experiment } from './experiments/experiment.js';
 import type { RoutingMode } from './routing/adaptive-policy.js';
@@ -104,7 +106,7 @@ export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
 });
 
 export class ConfigError extends Error {
-  readonly code = 'FS_INVALID_CONFIG';
+  readonly code: ErrorCode = 'FS_INVALID_CONFIG';
   constructor(
     readonly field: keyof Config,
     readonly value: unknown,
@@ -116,7 +118,6 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const LANGUAGE_LABEL = /^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$/;
 
 function integer(field: keyof Config, raw: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
@@ -135,7 +136,7 @@ function languageList(raw: unknown): string[] {
   const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw;
   if (!Array.isArray(list)) throw new ConfigError('metricLanguages', raw, 'must be a comma-separated list of language codes');
   for (const lang of list) {
-    if (typeof lang !== 'string' || !LANGUAGE_LABEL.test(lang) || lang === 'other' || lang === 'unknown') {
+    if (!isLanguageCode(lang)) {
       throw new ConfigError('metricLanguages', raw, `${JSON.stringify(lang)} is not a language code (e.g. en, pt-BR)`);
     }
   }

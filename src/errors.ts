@@ -1,30 +1,12 @@
-// Domain errors raised below the HTTP layer. Each carries a stable FS_* code; the error
-// plugin (plugins/errors.ts) is the one place that maps codes to HTTP statuses and to
-// OpenAI's `{error: {message, type, param, code}}` body.
+// Domain errors of requests, admission and the admin API. Each carries a code of the one
+// union in src/error-codes.ts; plugins/error-status.ts is the one place that maps codes to HTTP
+// statuses and OpenAI's `{error: {message, type, param, code}}` body.
 
-export type FairspecErrorCode =
-  | 'FS_MODEL_NOT_FOUND'
-  | 'FS_EMPTY_PROMPT'
-  | 'FS_PROMPT_TOO_LONG'
-  | 'FS_INVALID_PARAM'
-  | 'FS_UNKNOWN_DRAFTER'
-  | 'FS_INVALID_UTF8'
-  | 'FS_QUEUE_FULL'
-  | 'FS_SHUTTING_DOWN'
-  | 'FS_NOT_READY'
-  | 'FS_UNAUTHORIZED'
-  | 'FS_ADMIN_DISABLED'
-  // PUT /v1/drafters/{name}
-  | 'FS_DRAFTER_NOT_FOUND'
-  | 'FS_PATH_NOT_FOUND'
-  | 'FS_PATH_NOT_ALLOWED'
-  | 'FS_NOT_A_DIRECTORY'
-  | 'FS_INVALID_DRAFTER_MODEL'
-  | 'FS_VOCAB_MISMATCH';
+import type { ErrorCode } from './error-codes.js';
 
 export class FairspecError extends Error {
   constructor(
-    readonly code: FairspecErrorCode,
+    readonly code: ErrorCode,
     message: string,
     /** Request field the error is about (OpenAI's `param`), null when none. */
     readonly param: string | null = null,
@@ -42,7 +24,7 @@ export function isFairspecError(err: unknown): err is FairspecError {
 
 /** The error an aborted generation rejects with (client gone, or drain deadline passed). */
 export class AbortedError extends Error {
-  readonly code = 'FS_ABORTED';
+  readonly code: ErrorCode = 'FS_ABORTED';
   constructor(message = 'generation aborted') {
     super(message);
     this.name = 'AbortedError';

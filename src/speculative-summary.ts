@@ -1,5 +1,6 @@
-// The `speculative` object of a completion response: what routing chose and how well the
-// drafter did, for one choice or summed over all choices of a request.
+// Builds the `speculative` object of a completion response (its one definition: the wire schema
+// `Speculative`, src/wire/completions.ts): what routing chose and how well the drafter did, for
+// one choice or summed over all choices of a request.
 //
 // Definitions (as in vLLM's spec-decode metrics):
 //   acceptance_rate      = accepted / drafted                   (null when nothing was drafted)
@@ -10,23 +11,7 @@
 // experiment/arm are present only on requests assigned to an experiment arm (one per request).
 
 import type { SpeculativeStats } from './engine/types.js';
-
-export interface SpeculativeSummary {
-  language: string;
-  language_confidence: number;
-  drafter: string | null;
-  draft_length: number | null;
-  drafts: number;
-  drafted: number;
-  accepted: number;
-  acceptance_rate: number | null;
-  mean_accepted_length: number | null;
-  verifier_steps: number;
-  draft_ms: number;
-  verify_ms: number;
-  experiment?: string;
-  arm?: string;
-}
+import type { SpeculativeBody } from './wire/completions.js';
 
 export interface RoutedStats {
   language: string;
@@ -45,7 +30,7 @@ function ratios(drafts: number, drafted: number, accepted: number) {
   };
 }
 
-export function summarizeChoice({ language, languageConfidence, stats, assignment }: RoutedStats): SpeculativeSummary {
+export function summarizeChoice({ language, languageConfidence, stats, assignment }: RoutedStats): SpeculativeBody {
   return {
     language,
     language_confidence: round(languageConfidence),
@@ -66,10 +51,10 @@ function shared<T>(values: T[], mixed: T): T {
   return values.every((v) => v === values[0]) ? values[0]! : mixed;
 }
 
-export function summarizeRequest(choices: readonly SpeculativeSummary[]): SpeculativeSummary {
+export function summarizeRequest(choices: readonly SpeculativeBody[]): SpeculativeBody {
   if (choices.length === 0) throw new RangeError('summarizeRequest needs at least one choice');
   if (choices.length === 1) return choices[0]!;
-  const sum = (pick: (c: SpeculativeSummary) => number) => choices.reduce((acc, c) => acc + pick(c), 0);
+  const sum = (pick: (c: SpeculativeBody) => number) => choices.reduce((acc, c) => acc + pick(c), 0);
   const drafts = sum((c) => c.drafts);
   const drafted = sum((c) => c.drafted);
   const accepted = sum((c) => c.accepted);

@@ -1,4 +1,4 @@
-// src/server.ts as a process: a boot error names the missing pack; SIGTERM drains a streaming
+// server.ts as a process: a boot error names the missing pack; SIGTERM drains a streaming
 // request to its end, then the process exits 0.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { testPack } from './helpers/build-app.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', FAIRSPEC_ORT_THREADS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,14 +3,14 @@
 // setEnabled). At most one experiment is enabled at a time: two experiments on the same
 // traffic would both want to pick the request's drafter.
 //
-// The caller passes a bounded language label (src/routing/language-labels.ts); past
+// The caller passes a bounded language label (src/language.ts); past
 // `maxLanguages` labels per experiment, further ones are folded into 'other' so a caller bug
 // cannot grow memory without bound.
 
 import { createHash } from 'node:crypto';
 import { PlainDecodingReference, type PlainReferenceEstimate } from '../fairness/plain-reference.js';
 import type { RequestOutcome } from '../fairness/request-outcome.js';
-import { OTHER } from '../routing/language-labels.js';
+import { OTHER } from '../language.js';
 import { assignArm } from './assignment.js';
 import { ExperimentError } from './errors.js';
 import { parseExperiment, type Arm, type Experiment } from './experiment.js';

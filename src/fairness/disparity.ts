@@ -11,7 +11,7 @@
 //                 −Σ_x p log q of language L (nats): the unfairness that s-CDF training
 //                 reduces (src/metrics-recorder.ts gives the PromQL of the live version)
 
-import { UNKNOWN } from '../routing/language-labels.js';
+import { UNKNOWN } from '../language.js';
 
 export interface LanguageValue {
   language: string;

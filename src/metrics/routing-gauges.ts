@@ -4,8 +4,8 @@
 // pack's.
 
 import type { Registry } from 'prom-client';
-import { UNDETERMINED, type LanguageSnapshot, type PolicySnapshot, type RegimeSnapshot } from '../routing/adaptive-policy.js';
-import { OTHER, UNKNOWN } from '../routing/language-labels.js';
+import type { LanguageSnapshot, PolicySnapshot, RegimeSnapshot } from '../routing/adaptive-policy.js';
+import { OTHER, UNKNOWN } from '../language.js';
 import { NO_DRAFTER } from './metrics-recorder.js';
 import { finite, gauge } from './scrape-gauge.js';
 
@@ -24,8 +24,7 @@ export function registerRoutingGauges(
   languageLabel: (language: string | null) => string,
 ): void {
   const label = (key: string): string | null => {
-    if (key === UNDETERMINED) return UNKNOWN;
-    if (key === OTHER) return OTHER;
+    if (key === UNKNOWN || key === OTHER) return key;
     return languageLabel(key) === key ? key : null;
   };
   const languages = function* (): Generator<[string, LanguageSnapshot]> {

@@ -33,6 +33,7 @@
 // old model thus comes back through exploration, as it would if the drafter had improved in place.
 import type { SpeculativeStats } from '../engine/types.js';
 import type { RandomSource } from '../engine/random.js';
+import { UNKNOWN } from '../language.js';
 import { AcceptanceEstimate, type AcceptanceInterval } from './acceptance-estimate.js';
 import { CostEstimate, type CostSnapshot } from './cost-estimate.js';
 import { MAX_DRAFT_LENGTH, RoutingTableError, type Route, type RoutingTable } from './routing-table.js';
@@ -115,8 +116,6 @@ export interface PolicySnapshot {
   languages: Record<string, LanguageSnapshot>;
 }
 
-/** Key for requests whose language was not detected (ISO 639-2 'undetermined'). */
-export const UNDETERMINED = 'und';
 const WEAK_PRIOR = { prior: 0.5, priorStrength: 2 };
 
 export class AdaptivePolicy {
@@ -172,7 +171,7 @@ export class AdaptivePolicy {
     if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
     const fixed: RoutingChoice = { drafter, draftLength: this.#staticDraftLength(language, regime), reason: 'static' };
     if (this.mode === 'static') return fixed;
-    const s = this.#score(language ?? UNDETERMINED, drafter, regime);
+    const s = this.#score(language ?? UNKNOWN, drafter, regime);
     if (!s.ready) return fixed;
     if (s.draftLength > 0 && s.speedupLower > 1 + this.#settings.margin) return { drafter, draftLength: s.draftLength, reason: 'estimate' };
     return { drafter: null, draftLength: 0, reason: 'no-speedup' };
@@ -184,7 +183,7 @@ export class AdaptivePolicy {
    * drafter's model was replaced while the request ran, so only the verifier's timing is kept.
    */
   observe(language: string | null, drafter: string | null, draftLength: number, stats: SpeculativeStats, currentModel = true): void {
-    const key = language ?? UNDETERMINED;
+    const key = language ?? UNKNOWN;
     if (drafter === null || draftLength === 0) {
       this.#costs.observePlain(stats.verifyMs, stats.verifierSteps);
       this.#plainRequests.set(key, (this.#plainRequests.get(key) ?? 0) + 1);
@@ -228,7 +227,7 @@ export class AdaptivePolicy {
   }
 
   #regimeSnapshot(key: string, regime: SamplingRegime): RegimeSnapshot {
-    const language = key === UNDETERMINED ? null : key;
+    const language = key === UNKNOWN ? null : key;
     const { drafter, draftLength } = this.#table.resolve(language, regime);
     const choice = this.#decide(language, regime);
     return {
@@ -243,7 +242,7 @@ export class AdaptivePolicy {
     const { drafter, draftLength } = this.#table.resolve(language, regime);
     const fixed: RoutingChoice = { drafter, draftLength, reason: 'static' };
     if (this.mode === 'static') return fixed;
-    const key = language ?? UNDETERMINED;
+    const key = language ?? UNKNOWN;
     const ready = this.#drafters.map((d) => [d, this.#score(key, d, regime)] as const).filter(([, s]) => s.ready);
     const warmedUp = drafter === null ? ready.length > 0 : ready.some(([d]) => d === drafter);
     if (!warmedUp) return fixed;

@@ -19,7 +19,7 @@
 
 import type { SpeculativeStats } from '../engine/types.js';
 import { AdaptivePolicy, type AdaptivePolicyOptions, type ChoiceReason, type PolicySnapshot, type RoutingMode } from './adaptive-policy.js';
-import { OTHER } from './language-labels.js';
+import { OTHER } from '../language.js';
 import type { Route, RouteOverride, RoutingTable } from './routing-table.js';
 import type { SamplingRegime } from './sampling-regime.js';
 

@@ -20,14 +20,13 @@
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { ErrorCode } from '../error-codes.js';
 import { FairspecError } from '../errors.js';
+import { CANONICAL_LANGUAGE_PATTERN } from '../language.js';
 import type { SamplingRegime } from './sampling-regime.js';
 
 /** Largest draft length accepted anywhere (the request schema and config use the same bound). */
 export const MAX_DRAFT_LENGTH = 32;
-// Canonical language codes as the detector returns them: ISO 639-1, else 639-3, plus a script
-// subtag where it matters ('zh-Hant'). Regions are not used: 'pt' covers pt-BR and pt-PT.
-const LANGUAGE_CODE = '^[a-z]{2,3}(-[A-Z][a-z]{3})?$';
 
 const RouteSchema = Type.Object(
   {
@@ -36,7 +35,7 @@ const RouteSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-const LanguagesSchema = Type.Record(Type.String({ pattern: LANGUAGE_CODE }), RouteSchema, { additionalProperties: false });
+const LanguagesSchema = Type.Record(Type.String({ pattern: CANONICAL_LANGUAGE_PATTERN }), RouteSchema, { additionalProperties: false });
 const GreedySchema = Type.Object(
   { default: Type.Optional(RouteSchema), languages: Type.Optional(LanguagesSchema) },
   { additionalProperties: false },
@@ -59,7 +58,7 @@ const OverrideSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-const OverridesSchema = Type.Record(Type.String({ pattern: LANGUAGE_CODE }), OverrideSchema, {
+const OverridesSchema = Type.Record(Type.String({ pattern: CANONICAL_LANGUAGE_PATTERN }), OverrideSchema, {
   additionalProperties: false,
 });
 
@@ -87,7 +86,7 @@ export interface RoutingTableOptions {
 }
 
 export class RoutingTableError extends Error {
-  readonly code = 'FS_INVALID_ROUTING';
+  readonly code: ErrorCode = 'FS_INVALID_ROUTING';
   constructor(
     /** Path of the bad field, e.g. 'languages.am.draft_length' or 'overrides.am.drafter'. */
     readonly field: string,

@@ -1,4 +1,4 @@
-// The one way tests build the server: the real app (src/app.ts) on the engine's tiny
+// The one way tests build the server: the real app (app.ts) on the engine's tiny
 // random-weight fixture pack, closed when the test ends. `listen` puts it on a real port on
 // 127.0.0.1 for clients that need a socket (the openai client, disconnects, drain).
 
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
-import { buildApp, type BuildAppOptions } from '../../src/app.js';
+import { buildApp, type BuildAppOptions } from '../../app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
 const FIXTURE_MODELS = fileURLToPath(new URL('../fixtures/gpt2-pack', import.meta.url));

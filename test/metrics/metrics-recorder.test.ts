@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { GenerateResult } from '../../src/engine/types.js';
 import { MetricsRecorder } from '../../src/metrics/metrics-recorder.js';
-import { LanguageLabels } from '../../src/routing/language-labels.js';
+import { LanguageLabels } from '../../src/language.js';
 
 const labels = new LanguageLabels(['en', 'am']);
 const recorder = () => new MetricsRecorder({ languageLabel: (l) => labels.label(l), drafters: ['scdf', 'baseline'], defaultMetrics: false });

@@ -7,7 +7,7 @@ import type { SpeculativeStats } from '../../src/engine/types.js';
 import { summarise } from '../../src/experiments/analysis.js';
 import { ExperimentStore } from '../../src/experiments/experiment-store.js';
 import { SlidingWindowFairness } from '../../src/fairness/sliding-window.js';
-import { LanguageLabels } from '../../src/routing/language-labels.js';
+import { LanguageLabels } from '../../src/language.js';
 import { RoutePlanner } from '../../src/routing/route-planner.js';
 import { RoutingTable } from '../../src/routing/routing-table.js';
 import { registerExperimentGauges } from '../../src/metrics/experiment-gauges.js';
@@ -57,7 +57,7 @@ t.test('routing: draft length, expected speed-up, alpha and c per bounded langua
   t.same(await lines(registry, 'fairspec_routing_expected_speedup{'), [
     `fairspec_routing_expected_speedup{language="en",drafter="d-scdf"} ${snap.languages.en!.expectedSpeedup}`,
     `fairspec_routing_expected_speedup{language="other",drafter="d-scdf"} ${snap.languages.other!.expectedSpeedup}`,
-    `fairspec_routing_expected_speedup{language="unknown",drafter="d-scdf"} ${snap.languages.und!.expectedSpeedup}`,
+    `fairspec_routing_expected_speedup{language="unknown",drafter="d-scdf"} ${snap.languages.unknown!.expectedSpeedup}`,
   ]);
   t.same(await lines(registry, 'fairspec_routing_greedy_draft_length{'), [
     'fairspec_routing_greedy_draft_length{language="en"} 2',
@@ -67,7 +67,7 @@ t.test('routing: draft length, expected speed-up, alpha and c per bounded langua
   t.equal(snap.languages.en!.greedy.expectedSpeedup, null, "en's greedy route drafts with d-base, never timed: no S");
   t.same(await lines(registry, 'fairspec_routing_greedy_expected_speedup{'), [
     `fairspec_routing_greedy_expected_speedup{language="other",drafter="d-scdf"} ${snap.languages.other!.greedy.expectedSpeedup}`,
-    `fairspec_routing_greedy_expected_speedup{language="unknown",drafter="d-scdf"} ${snap.languages.und!.greedy.expectedSpeedup}`,
+    `fairspec_routing_greedy_expected_speedup{language="unknown",drafter="d-scdf"} ${snap.languages.unknown!.greedy.expectedSpeedup}`,
   ]);
   t.ok(snap.languages.other!.greedy.expectedSpeedup! < snap.languages.other!.expectedSpeedup!, 'agreement 0.3 < alpha 0.6: a smaller S');
   const agreement = snap.languages.en!.greedy.drafters['d-scdf']!.alpha;

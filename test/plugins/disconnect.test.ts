@@ -48,8 +48,8 @@ t.test('closing a stream after its first chunk aborts the generation', async (t)
     controller.abort();
     break;
   }
-  await until(() => app.requestQueue.running === 0, 'the slot to be released');
-  await until(() => app.requestQueue.running === 0 && app.requestQueue.waiting === 0, 'idle');
+  await until(() => app.fairspec.requestQueue.running === 0, 'the slot to be released');
+  await until(() => app.fairspec.requestQueue.running === 0 && app.fairspec.requestQueue.waiting === 0, 'idle');
   await new Promise((r) => setTimeout(r, 20));
   const generated = (await series('fairspec_generation_tokens_total')) - tokensBefore;
   t.ok(generated < 60, `stopped early: ${generated} of 60 tokens generated`);
@@ -60,10 +60,10 @@ t.test('closing a non-streaming request mid-generation aborts it', async (t) => 
   const tokensBefore = await series('fairspec_generation_tokens_total');
   const controller = new AbortController();
   const pending = post(LONG, controller.signal).catch((err: Error) => err);
-  await until(() => app.requestQueue.running === 1, 'the generation to start');
+  await until(() => app.fairspec.requestQueue.running === 1, 'the generation to start');
   controller.abort();
   t.match(await pending, { name: 'AbortError' });
-  await until(() => app.requestQueue.running === 0, 'the slot to be released');
+  await until(() => app.fairspec.requestQueue.running === 0, 'the slot to be released');
   await new Promise((r) => setTimeout(r, 20));
   const generated = (await series('fairspec_generation_tokens_total')) - tokensBefore;
   t.ok(generated < 60, `stopped early: ${generated} of 60 tokens generated`);
@@ -71,13 +71,13 @@ t.test('closing a non-streaming request mid-generation aborts it', async (t) => 
 
 t.test('a queued request whose client leaves never runs', async (t) => {
   const tokensBefore = await series('fairspec_generation_tokens_total');
-  const held = app.requestQueue.reserve();
+  const held = app.fairspec.requestQueue.reserve();
   const controller = new AbortController();
   const pending = post(LONG, controller.signal).catch((err: Error) => err);
-  await until(() => app.requestQueue.waiting === 1, 'the request to queue');
+  await until(() => app.fairspec.requestQueue.waiting === 1, 'the request to queue');
   controller.abort();
   await pending;
-  await until(() => app.requestQueue.waiting === 0, 'the request to leave the queue');
+  await until(() => app.fairspec.requestQueue.waiting === 0, 'the request to leave the queue');
   held.release();
   await new Promise((r) => setTimeout(r, 20));
   t.equal((await series('fairspec_generation_tokens_total')) - tokensBefore, 0, 'no tokens generated');

@@ -21,7 +21,7 @@ t.test('plain and speculative traffic in two languages: gauges from the window',
       t.equal((await post({ language, n: 2 })).statusCode, 200);
     }
   }
-  const s = app.fairness.snapshot();
+  const s = app.fairspec.fairness.snapshot();
   t.same(s.languages.map((l) => [l.language, l.requests]), [['en', 9], ['fr', 9]], 'one record per generation: 3 plain + 3 × n = 2');
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   for (const l of s.languages) {

@@ -59,13 +59,13 @@ t.test('close() drains: refuses new work, readyz 503, in-flight requests finish 
   const port = Number(new URL(base).port);
 
   // One request in flight: queued behind the slot this test holds.
-  const held = app.requestQueue.reserve();
+  const held = app.fairspec.requestQueue.reserve();
   const inFlight = request(`${base}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(completionBody({ max_tokens: 5 })),
   });
-  while (app.requestQueue.waiting === 0) await new Promise((r) => setTimeout(r, 2));
+  while (app.fairspec.requestQueue.waiting === 0) await new Promise((r) => setTimeout(r, 2));
 
   // Connections that started a request before the drain (a load balancer's probe, a client).
   const probe = await openRequest(port, 'GET /readyz HTTP/1.1\r\nHost: x\r\n');
@@ -99,10 +99,10 @@ t.test('close() drains: refuses new work, readyz 503, in-flight requests finish 
 
 t.test('past the drain deadline, abortInFlight() ends waiting requests with 503', async (t) => {
   const app = await buildTestApp(t, { concurrency: 1, maxQueue: 2 });
-  const held = app.requestQueue.reserve();
+  const held = app.fairspec.requestQueue.reserve();
   const pending = app.inject({ method: 'POST', url: '/v1/completions', payload: completionBody() });
   const pendingStream = app.inject({ method: 'POST', url: '/v1/completions', payload: completionBody({ stream: true }) });
-  while (app.requestQueue.waiting < 2) await new Promise((r) => setTimeout(r, 2));
+  while (app.fairspec.requestQueue.waiting < 2) await new Promise((r) => setTimeout(r, 2));
   app.abortInFlight();
   const res = await pending;
   t.equal(res.statusCode, 503);

@@ -54,7 +54,7 @@ t.test('errors surface as the client\'s typed errors', async (t) => {
   t.type(bad, OpenAI.BadRequestError);
   t.match(bad, { status: 400, param: 'max_tokens', type: 'invalid_request_error' });
 
-  const held = app.requestQueue.reserve();
+  const held = app.fairspec.requestQueue.reserve();
   try {
     const busy = await client.completions.create({ model: MODEL, prompt: 'x', max_tokens: 2 }).catch((err: unknown) => err);
     t.type(busy, OpenAI.RateLimitError);

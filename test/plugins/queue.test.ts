@@ -15,11 +15,11 @@ async function until(condition: () => boolean): Promise<void> {
 
 t.test('full queue: 429 with Retry-After, then the queued request completes and the server serves again', async (t) => {
   // Take the only generation slot directly on the app's queue, as a long generation would.
-  const held = app.requestQueue.reserve();
+  const held = app.fairspec.requestQueue.reserve();
   t.equal(held.queued, false);
 
   const queued = post();
-  await until(() => app.requestQueue.waiting === 1);
+  await until(() => app.fairspec.requestQueue.waiting === 1);
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   t.match(metrics, /^fairspec_queue_length\{language="en",drafter="[^"]+",arm="none"\} 1$/m, 'queue length gauge');
   const ready = await app.inject({ method: 'GET', url: '/readyz' });
@@ -36,7 +36,7 @@ t.test('full queue: 429 with Retry-After, then the queued request completes and 
   held.release();
   const done = await queued;
   t.equal(done.statusCode, 200, 'the queued request ran');
-  t.equal(app.requestQueue.waiting, 0);
+  t.equal(app.fairspec.requestQueue.waiting, 0);
   t.equal((await post()).statusCode, 200, 'serving again');
 
   const after = (await app.inject({ method: 'GET', url: '/metrics' })).body;

@@ -135,7 +135,7 @@ t.test('measured verification cost shortens the draft', async (t) => {
     steep.observe(null, 'd-scdf', g, spec('d-scdf', g, 0.8, 0.05, 100, 1 + 0.1 * g));
   }
   t.ok(steep.choose(null, 'sampled').draftLength < flat.choose(null, 'sampled').draftLength);
-  t.ok(steep.snapshot().languages.und, 'undetected requests are kept under und');
+  t.ok(steep.snapshot().languages.unknown, 'undetected requests are kept under unknown');
 });
 
 t.test('exploration: rate within bounds, never the current choice, repeatable with a seed', async (t) => {

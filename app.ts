@@ -1,28 +1,28 @@
-// Builds the Fastify application from a validated Config. Plugins (one per capability, in
-// plugins/) are registered in dependency order: error handling and body parsing first, the
-// OpenAPI collector before any route, the engine before the routes that use it, and the metrics
-// registry before the routing, fairness and experiment plugins that add gauges to it.
+// The HTTP layer's one entry: builds fairspec's parts (src/fairspec.ts, the composition root),
+// decorates the Fastify instance with them once, and registers the plugins (one per capability,
+// in plugins/) that adapt them to HTTP. Error handling and body parsing come first, then
+// draining, the OpenAPI collector before any route, and the routes.
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config } from './config.js';
-import errors from '../plugins/errors.js';
-import jsonBody from '../plugins/json-body.js';
-import drain from '../plugins/drain.js';
-import docs from '../plugins/docs.js';
-import engine from '../plugins/engine.js';
-import metrics from '../plugins/metrics.js';
-import routing, { type RoutingPolicyOptions } from '../plugins/routing.js';
-import fairness from '../plugins/fairness.js';
-import experiments from '../plugins/experiments.js';
-import drafters from '../plugins/drafters.js';
-import health from '../plugins/health.js';
-import models from '../plugins/models.js';
-import completions from '../plugins/completions.js';
+import type { Config } from './src/config.js';
+import { createFairspec, type Fairspec, type RoutingPolicyOptions } from './src/fairspec.js';
+import errors from './plugins/errors.js';
+import jsonBody from './plugins/json-body.js';
+import drain from './plugins/drain.js';
+import docs from './plugins/docs.js';
+import metrics from './plugins/metrics.js';
+import routing from './plugins/routing.js';
+import experiments from './plugins/experiments.js';
+import drafters from './plugins/drafters.js';
+import health from './plugins/health.js';
+import models from './plugins/models.js';
+import completions from './plugins/completions.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
+    fairspec: Fairspec;
   }
 }
 
@@ -47,15 +47,23 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const fairspec = await createFairspec(config, {
+    loadModels: options.loadModels ?? true,
+    log: app.log,
+    ...(options.routingPolicy && { routingPolicy: options.routingPolicy }),
+  });
   app.decorate('config', config);
+  app.decorate('fairspec', fairspec);
+  // Drain: refuse new work from the moment close() starts; queued and running requests finish.
+  app.addHook('preClose', async () => fairspec.stopAdmitting());
+  app.addHook('onClose', async () => fairspec.close());
+
   await app.register(errors);
   await app.register(jsonBody);
   await app.register(drain);
   await app.register(docs);
-  await app.register(engine, { load: options.loadModels ?? true });
   await app.register(metrics);
-  await app.register(routing, { ...(options.routingPolicy && { policy: options.routingPolicy }) });
-  await app.register(fairness);
+  await app.register(routing);
   await app.register(experiments);
   await app.register(drafters);
   await app.register(health);

@@ -3,9 +3,8 @@
 // depend on configuration (FAIRSPEC_MAX_N, FAIRSPEC_MAX_TOKENS) are checked by the service so
 // the published spec does not change with deployment settings.
 
-import { Type, type Static, type TSchema } from '@fastify/type-provider-typebox';
-
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+import { Type, type Static } from 'typebox';
+import { nullable } from './nullable.js';
 
 export const CompletionRequest = Type.Object(
   {
@@ -99,6 +98,8 @@ export const Speculative = Type.Object(
   },
   { title: 'SpeculativeStats' },
 );
+/** The `speculative` object, per choice or aggregated over a request (built by src/speculative-summary.ts). */
+export type SpeculativeBody = Static<typeof Speculative>;
 
 export const Usage = Type.Object(
   {

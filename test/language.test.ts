@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LanguageLabels, OTHER, UNKNOWN } from '../../src/routing/language-labels.js';
+import { LanguageLabels, OTHER, UNKNOWN } from '../src/language.js';
 
 t.test('configured languages keep their label, others are bounded', async (t) => {
   const labels = new LanguageLabels(['en', 'zh-Hant', 'am', 'en']);

@@ -1,7 +1,6 @@
 // Schema of GET /v1/routing: the routing policy's state per language (src/routing/adaptive-policy.ts).
-import { Type, type Static, type TSchema } from '@fastify/type-provider-typebox';
-
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+import { Type, type Static } from 'typebox';
+import { nullable } from './nullable.js';
 
 const Reason = Type.Union([Type.Literal('static'), Type.Literal('estimate'), Type.Literal('explore'), Type.Literal('no-speedup')], {
   description: "static: routing.json (static mode, or too few observations yet); estimate: the best expected speed-up; no-speedup: no drafter pays, plain decoding.",

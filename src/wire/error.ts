@@ -1,5 +1,5 @@
 // OpenAI's error body, shared by every route's 4xx/5xx responses.
-import { Type, type Static } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
 
 const errorProperties = {
   error: Type.Object({

@@ -1,5 +1,5 @@
 // Schemas of the drafters admin API (plugins/drafters.ts): the loaded drafters and the hot swap.
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 
 export const DrafterName = Type.Object({
   name: Type.String({ description: "Drafter name, as routing.json and `speculative.drafter` use it (the pack's folder drafter-NAME)." }),

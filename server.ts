@@ -3,7 +3,8 @@
 // aborted; a second signal exits at once.
 
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './src/config.js';
+import { errorCode } from './src/error-codes.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    app.log.info({ signal, running: app.requestQueue.running, queued: app.requestQueue.waiting }, 'draining');
+    const { requestQueue: queue } = app.fairspec;
+    app.log.info({ signal, running: queue.running, queued: queue.waiting }, 'draining');
     const deadline = setTimeout(() => {
       app.log.warn('drain deadline passed: aborting in-flight generations');
       app.abortInFlight();
@@ -51,13 +53,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const code = (err as { code?: unknown }).code;
+  const code = errorCode(err);
   if (err instanceof ConfigError) {
     // A setting that only the loaded pack can check (an experiment arm's drafter).
     process.stderr.write(`fairspec: ${err.message}\n`);
     process.exit(2);
   }
-  if (typeof code === 'string' && code.startsWith('FS_')) {
+  if (code !== null) {
     // A missing or broken pack or routing.json is an operator error: say what and where, no stack.
     process.stderr.write(
       `fairspec: cannot load the model pack (${code}): ${(err as Error).message}\n` +

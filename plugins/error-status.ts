@@ -1,0 +1,61 @@
+// Where an error code becomes an HTTP status: every code of the one union (src/error-codes.ts)
+// with its status and OpenAI's error `type` and `code`. A Record over the union, so a new code
+// without a row here does not compile.
+
+import type { ErrorCode } from '../src/error-codes.js';
+
+export interface HttpMapping {
+  status: number;
+  type: string;
+  /** OpenAI's `code` on the wire. */
+  code: string | null;
+  /** Replaces the error's own message (server errors, whose messages are not for clients). */
+  message?: string;
+  /** Request field to name when the error itself does not say. */
+  param?: string;
+}
+
+export const INVALID = 'invalid_request_error';
+
+/** The body of every 500: what went wrong is logged, not sent. */
+export const INTERNAL: HttpMapping = {
+  status: 500,
+  type: 'server_error',
+  code: 'internal_error',
+  message: 'The server had an error while processing your request.',
+};
+
+export const ERROR_STATUS: Record<ErrorCode, HttpMapping> = {
+  FS_MODEL_NOT_FOUND: { status: 404, type: INVALID, code: 'model_not_found' },
+  FS_EMPTY_PROMPT: { status: 400, type: INVALID, code: 'empty_prompt', param: 'prompt' },
+  FS_PROMPT_TOO_LONG: { status: 400, type: INVALID, code: 'context_length_exceeded', param: 'prompt' },
+  FS_INVALID_PARAM: { status: 400, type: INVALID, code: 'invalid_value' },
+  FS_INVALID_OPTION: { status: 400, type: INVALID, code: 'invalid_value' },
+  FS_UNKNOWN_DRAFTER: { status: 400, type: INVALID, code: 'unknown_drafter', param: 'speculative.drafter' },
+  FS_INVALID_UTF8: { status: 400, type: INVALID, code: 'invalid_utf8' },
+  FS_QUEUE_FULL: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
+  FS_SHUTTING_DOWN: { status: 503, type: 'server_error', code: 'server_shutting_down' },
+  FS_ENGINE_CLOSED: { status: 503, type: 'server_error', code: 'server_shutting_down' },
+  FS_NOT_READY: { status: 503, type: 'server_error', code: 'model_not_ready' },
+  // The client went away; nobody reads this, but logs and metrics say 499 (nginx's "client closed request").
+  FS_ABORTED: { status: 499, type: INVALID, code: 'client_closed_request' },
+  FS_UNAUTHORIZED: { status: 401, type: INVALID, code: 'invalid_api_key' },
+  FS_ADMIN_DISABLED: { status: 403, type: INVALID, code: 'admin_api_disabled' },
+  FS_INVALID_EXPERIMENT: { status: 400, type: INVALID, code: 'invalid_experiment' },
+  FS_EXPERIMENT_NOT_FOUND: { status: 404, type: INVALID, code: 'experiment_not_found', param: 'id' },
+  FS_EXPERIMENT_EXISTS: { status: 409, type: INVALID, code: 'experiment_exists', param: 'id' },
+  FS_EXPERIMENT_CONFLICT: { status: 409, type: INVALID, code: 'experiment_conflict', param: 'enabled' },
+  FS_TOO_MANY_EXPERIMENTS: { status: 409, type: INVALID, code: 'too_many_experiments' },
+  FS_DRAFTER_NOT_FOUND: { status: 404, type: INVALID, code: 'drafter_not_found', param: 'name' },
+  FS_PATH_NOT_FOUND: { status: 404, type: INVALID, code: 'path_not_found', param: 'path' },
+  FS_PATH_NOT_ALLOWED: { status: 400, type: INVALID, code: 'path_not_allowed', param: 'path' },
+  FS_NOT_A_DIRECTORY: { status: 400, type: INVALID, code: 'not_a_directory', param: 'path' },
+  FS_INVALID_DRAFTER_MODEL: { status: 400, type: INVALID, code: 'invalid_model', param: 'path' },
+  FS_VOCAB_MISMATCH: { status: 400, type: INVALID, code: 'vocab_mismatch', param: 'path' },
+  // Boot errors: they stop the server before it listens (server.ts); one reaching a request is a bug.
+  FS_INVALID_CONFIG: INTERNAL,
+  FS_INVALID_ROUTING: INTERNAL,
+  FS_MODEL_CONFIG: INTERNAL,
+  FS_MODEL_IO: INTERNAL,
+  FS_MODEL_LOAD: INTERNAL,
+};
