@@ -32,6 +32,9 @@ import { Pool } from 'undici';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
 import { createRandom } from '../src/engine/random.js';
+import type { CompletionResponseBody } from '../src/wire/completions.js';
+import type { DrafterSwappedBody } from '../src/wire/drafters.js';
+import type { RoutingResponseBody } from '../src/wire/routing.js';
 import { benchPrompts, EVALUATION_LANGUAGES, type BenchPrompt } from './prompts.js';
 import { UsageError } from './usage-error.js';
 import { intOption } from './int-option.js';
@@ -131,10 +134,8 @@ interface Run {
   acceptanceRate: number | null;
 }
 
-interface RegimeChoice {
-  choice: { drafter: string | null; draft_length: number; reason: string; expected_speedup: number | null };
-  drafters: { drafter: string; alpha: { mean: number; lower: number; upper: number }; cost_ratio: number | null; draft_length: number; expected_speedup: number }[];
-}
+/** One regime of one language in GET /v1/routing. */
+type RegimeChoice = RoutingResponseBody['languages'][number]['greedy'];
 
 class Client {
   readonly pool: Pool;
@@ -143,7 +144,7 @@ class Client {
     this.pool = new Pool(origin, { connections: 1, pipelining: 1 });
   }
 
-  async json(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, admin = false): Promise<{ status: number; body: any; ms: number }> {
+  async json(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, admin = false): Promise<{ status: number; body: unknown; ms: number }> {
     const start = performance.now();
     const res = await this.pool.request({
       method,
@@ -256,18 +257,20 @@ async function main(): Promise<number> {
     };
     const res = await client.json('POST', '/v1/completions', payload);
     if (res.status !== 200) throw new Error(`POST /v1/completions: HTTP ${res.status}: ${JSON.stringify(res.body)}`);
-    const s = res.body.speculative;
-    const tokens = res.body.usage.completion_tokens as number;
+    const body = res.body as CompletionResponseBody;
+    const s = body.speculative;
+    const tokens = body.usage.completion_tokens;
     const run: Run = {
       step, arm, article: prompt.article, wallMs: res.ms, completionTokens: tokens, msPerToken: res.ms / Math.max(1, tokens),
-      text: res.body.choices[0].text, drafter: s.drafter, draftLength: s.draft_length, acceptanceRate: s.acceptance_rate,
+      text: body.choices[0]!.text, drafter: s.drafter, draftLength: s.draft_length, acceptanceRate: s.acceptance_rate,
     };
     runs.push(run);
     return run;
   };
   const regime = async (): Promise<RegimeChoice> => {
-    const body = (await client.json('GET', '/v1/routing')).body;
-    const l = body.languages.find((x: { language: string }) => x.language === opts.language);
+    const body = (await client.json('GET', '/v1/routing')).body as RoutingResponseBody;
+    const l = body.languages.find((x) => x.language === opts.language);
+    if (!l) throw new Error(`GET /v1/routing has no entry for ${opts.language}`);
     return greedy ? l.greedy : l;
   };
   const describe = (r: RegimeChoice): string => {
@@ -344,8 +347,9 @@ async function main(): Promise<number> {
     out();
     const swap = await client.json('PUT', '/v1/drafters/scdf', { path: 'candidates/scdf' }, true);
     if (swap.status !== 200) throw new Error(`PUT /v1/drafters/scdf: HTTP ${swap.status}: ${JSON.stringify(swap.body)}`);
-    out(`3. PUT /v1/drafters/scdf {path: candidates/scdf}: revision ${swap.body.replaced.revision} -> ${swap.body.revision}, ` +
-      `${swap.body.num_layers} layers, ${(swap.body.onnx_bytes / 2 ** 20).toFixed(1)} MiB, ${f(swap.ms, 0)} ms`);
+    const swapped = swap.body as DrafterSwappedBody;
+    out(`3. PUT /v1/drafters/scdf {path: candidates/scdf}: revision ${swapped.replaced.revision} -> ${swapped.revision}, ` +
+      `${swapped.num_layers} layers, ${swapped.onnx_bytes === null ? '?' : (swapped.onnx_bytes / 2 ** 20).toFixed(1)} MiB, ${f(swap.ms, 0)} ms`);
     out(`   right after the swap: ${describe(await regime())}`);
     let back = -1;
     const explored: number[] = [];

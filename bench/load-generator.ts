@@ -22,6 +22,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import type { ModelListBody } from '../src/wire/models.js';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type BenchPrompt } from './prompts.js';
 import { UsageError } from './usage-error.js';
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
   let model = options.model;
   if (model === undefined) {
     const { statusCode, body } = await pool.request({ method: 'GET', path: '/v1/models', signal: AbortSignal.timeout(10_000) });
-    const reply = (await body.json()) as { data?: { id: string }[] };
+    const reply = (await body.json()) as ModelListBody;
     model = reply.data?.[0]?.id;
     if (statusCode !== 200 || model === undefined) throw new Error(`GET /v1/models answered ${statusCode} without a model`);
   }

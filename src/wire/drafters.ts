@@ -1,5 +1,5 @@
 // Schemas of the drafters admin API (plugins/drafters.ts): the loaded drafters and the hot swap.
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 
 export const DrafterName = Type.Object({
   name: Type.String({ description: "Drafter name, as routing.json and `speculative.drafter` use it (the pack's folder drafter-NAME)." }),
@@ -61,3 +61,4 @@ export const DrafterSwapped = Type.Object(
   },
   { title: 'DrafterSwapped' },
 );
+export type DrafterSwappedBody = Static<typeof DrafterSwapped>;
