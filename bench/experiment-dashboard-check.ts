@@ -1,18 +1,19 @@
 // Does the Experiment dashboard show what the server says? Runs every fairspec_experiment_*
 // query of grafana/dashboards/experiment.json against a running Prometheus that scrapes a running
 // fairspec, the way Grafana sends them (variables at "All"), and holds each value against the
-// same figure in GET /v1/experiments/{id} (test/monitoring/experiment-readout.ts).
+// same figure in GET /v1/experiments/{id} (monitoring/experiment-readout.ts).
 //
 //   FAIRSPEC_ADMIN_TOKEN=... npx tsx bench/experiment-dashboard-check.ts --experiment drafters \
 //       --prometheus http://127.0.0.1:9090
 //
-// Run it after the experiment's traffic has stopped and Prometheus has scraped once more: while
-// requests arrive, the read-out moves ahead of the last scrape. Exit status 1 when a value differs.
+// Run it after the experiment's traffic has stopped and Prometheus has scraped once more, at least
+// FAIRSPEC_READOUT_CACHE_MS later (the gauges reuse a read-out that long): while requests arrive,
+// the read-out moves ahead of the last scrape. Exit status 1 when a value differs.
 
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compareWithReadout, experimentDashboardQueries, type ExperimentReadout } from '../test/monitoring/experiment-readout.js';
-import { prometheusQuery } from '../test/monitoring/prometheus-server.js';
+import { compareWithReadout, experimentDashboardQueries, type ExperimentReadout } from '../monitoring/experiment-readout.js';
+import { prometheusQuery } from '../monitoring/prometheus-server.js';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { UsageError } from './usage-error.js';
 

@@ -2,7 +2,7 @@
 // the API's side (snake_case, plugins/experiments-schema.ts), independently of src/metrics/experiment-gauges.ts,
 // and the comparison of every number the Experiment dashboard's queries return through
 // Prometheus with the read-out: test/monitoring/promql.test.ts runs it on a test server,
-// bench/experiment-dashboard-check.ts on a live one.
+// bench/experiment-dashboard-check.ts on a live one (hence here, shared by tests and bench).
 
 import { dashboardExpressions, metricNames, type Expression } from './monitoring-expressions.js';
 import type { QueryResult } from './prometheus-server.js';

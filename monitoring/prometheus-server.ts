@@ -1,7 +1,7 @@
-// A real Prometheus for tests: the binary from Debian's `prometheus` package (or
+// A real Prometheus for the monitoring tests: the binary from Debian's `prometheus` package (or
 // $PROMETHEUS_BIN), on a free port of 127.0.0.1, with its storage in a temporary folder removed
-// at teardown. Queries go through the HTTP API, so a PromQL parse error comes back exactly as
-// Grafana would see it.
+// at teardown; prometheusQuery() also serves bench/experiment-dashboard-check.ts. Queries go
+// through the HTTP API, so a PromQL parse error comes back exactly as Grafana would see it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';

@@ -7,14 +7,14 @@
 // clients. Experiments created through the API live in memory: put them in FAIRSPEC_EXPERIMENTS
 // to keep them across restarts (assignment is a hash of salt and user, so users keep their arm).
 
-import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { summarise } from '../src/experiments/analysis.js';
 import { ExperimentError } from '../src/experiments/errors.js';
-import { ExperimentSchema, type Experiment } from '../src/experiments/experiment.js';
+import { checkExperimentInput, ExperimentSchema, type Experiment } from '../src/experiments/experiment.js';
 import { adminErrors, adminGuard, adminSchema } from './admin-auth.js';
 import { errorResponse, errorResponses } from '../src/wire/error.js';
-import { ExperimentDeleted, ExperimentId, ExperimentList, ExperimentSummary, ExperimentView } from './experiments-schema.js';
-import { toSnakeCase } from './snake-case.js';
+import { experimentSummaryBody } from '../src/wire/experiment-summary.js';
+import { ExperimentDeleted, ExperimentId, ExperimentList, ExperimentSummary, ExperimentView } from '../src/wire/experiments.js';
 
 const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config, fairspec } = fastify;
@@ -42,9 +42,15 @@ const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
         body: ExperimentSchema,
         response: { 201: ExperimentView, 400: errorResponses[400], ...adminErrors, 409: errorResponse('Id taken, another experiment enabled, or too many experiments.') },
       },
-      // parseExperiment checks the body against this same schema and reports every problem with
-      // its full path (`arms[1].weight`); ajv would stop at the first and drop array indices.
-      validatorCompiler: () => (value) => ({ value }),
+      // The body schema, checked by TypeBox rather than ajv: every problem with its full path
+      // (`arms[1].weight`), where ajv would stop at the first and drop array indices.
+      validatorCompiler: () => (value) => {
+        try {
+          return { value: checkExperimentInput(value) };
+        } catch (error) {
+          return { error: error as Error };
+        }
+      },
     },
     async (request, reply) => reply.code(201).send(view(store.create(request.body))),
   );
@@ -64,14 +70,14 @@ const experimentsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: 'Read out an experiment',
         description:
           'Per arm and language: requests, tokens, acceptance rate, mean accepted length, speed-up over plain decoding and latency ' +
-          'p50/p95, each with a 95% interval; every arm against the control per language (Welch, Holm-adjusted); per arm the ' +
-          'fairness summary across languages, U included. Speed-ups need a plain arm (drafter null) in the experiment.',
+          'p50/p95, each with a 95% interval; every arm against the control per language (Holm-adjusted); per arm the ' +
+          'fairness summary across languages, U included. Speed-up is tokens per second over plain decoding\'s, each a ratio of ' +
+          'sums: plain decoding is the experiment\'s plain arms (drafter null), else the server\'s plain requests since it was created.',
         params: ExperimentId,
         response: { 200: ExperimentSummary, ...adminErrors, 404: errorResponse('No such experiment (code experiment_not_found).') },
       },
     },
-    // The summary's fields, in snake_case, are the schema's (test/plugins/experiments.test.ts reads one back).
-    async (request) => toSnakeCase(summarise(store.snapshot(found(request.params.id).id))) as Static<typeof ExperimentSummary>,
+    async (request) => experimentSummaryBody(summarise(store.snapshot(found(request.params.id).id))),
   );
 
   fastify.delete(

@@ -1,6 +1,13 @@
 // The read-out of an experiment: per arm and language the counts, rates and latencies with
 // 95% confidence intervals, per language every arm against the control (the first arm) with
-// a Welch t-test, and per arm the cross-language fairness summary.
+// its tests, and per arm the cross-language fairness summary.
+//
+// It is computed from the cells' sufficient statistics (cell-statistics.ts) and the plain
+// reference's sums alone, whatever holds them: one replica's memory (experiment-store.ts
+// snapshot) or the counters of every replica and restart summed in Prometheus
+// (src/cluster/cluster-readout.ts). The same sums give the same read-out; only latency
+// quantiles need a sample, which a replica has of its own requests and the cluster does not
+// (see LatencySummary).
 //
 // Definitions (the same as the response's `speculative` object and src/metrics-recorder.ts):
 //   acceptanceRate       = accepted / drafted. Interval: Wilson over tokens (`ci`, assumes
@@ -10,32 +17,65 @@
 //                          Interval: 1 + the request-clustered interval of accepted / drafts.
 //   tokensPerStep        = per-request mean of completionTokens / verifierSteps: the tokens each
 //                          verifier call yields, plain steps included; t interval.
-//   tokensPerSecond      = per-request mean of completionTokens / totalMs × 1000; t interval.
-//   speedUp              = per-request mean of completionTokens × plainMsPerToken / totalMs
-//                          (see src/fairness/plain-reference.ts); t interval, the reference
-//                          treated as known.
+//   tokensPerSecond      = Σ completionTokens / Σ totalMs × 1000, a ratio of sums; delta-method
+//                          interval with the request as the unit.
+//   speedUp              = tokensPerSecond / the plain reference's (src/experiments/statistics/
+//                          speed-up.ts, the one definition); the reference is the experiment's
+//                          plain arms, else the server's plain requests since it was created
+//                          (experiment-store.ts). Delta-method interval over both.
 //   crossEntropy (K_L)   = crossEntropySum / draftedTokens (nats); meanAlpha = alphaSum / drafted.
 //   latencyMs p50/p95    = type-7 quantiles of the per-cell reservoir of totalMs, with
-//                          distribution-free order-statistic intervals (no resampling).
-// Comparisons: Welch's t-test of treatment − control on per-request tokens/ms (the speed-up
-// test: a common reference within a language scales both arms alike, so t and p are the same)
-// and on per-request acceptance rates. p-values are Holm-adjusted within each family (every
-// language × treatment arm) and `significant` uses the adjusted one. Per treatment arm, the
-// worst-language speed-up against the control's, with a bootstrap interval (worst-language.ts).
+//                          distribution-free order-statistic intervals (no resampling); without
+//                          a sample (the cluster), histogram_quantile over the cell's buckets,
+//                          the same intervals widened to bucket edges (latency-histogram.ts).
+// Comparisons: treatment − control of the two ratios of sums, tokens per second and speed-up
+// (the difference of two speed-ups over the language's one reference, its noise included), with
+// delta-method t-tests; Welch's t-test on per-request acceptance rates. p-values are
+// Holm-adjusted within each family (every language × treatment arm) and `significant` uses the
+// adjusted one. Per treatment arm, the worst-language speed-up against the control's, with a
+// bootstrap interval (worst-language.ts) over the cells' speed-ups and standard errors.
 
 import { excludedLanguages, fairnessSummary, type FairnessOptions, type FairnessSummary } from '../fairness/disparity.js';
-import type { PlainReferenceEstimate } from '../fairness/plain-reference.js';
-import type { Arm } from './experiment.js';
-import type { ExperimentSnapshot } from './experiment-store.js';
-import type { ObservationCell } from './observation-cell.js';
+import type { PlainReferenceEstimate, PlainSums } from '../fairness/plain-reference.js';
+import type { CellStatistics } from './cell-statistics.js';
+import type { Arm, Experiment } from './experiment.js';
+import { chooseReference, type ReferenceScope } from './reference-choice.js';
 import { holmAdjust } from './statistics/holm.js';
-import type { Estimate, Interval } from './statistics/interval.js';
+import type { DifferenceTest, Estimate, Interval } from './statistics/interval.js';
 import { meanEstimate, scaleEstimate } from './statistics/mean-interval.js';
+import { histogramQuantileEstimate } from './statistics/latency-histogram.js';
 import { quantileEstimate } from './statistics/order-statistics.js';
 import { ratioInterval } from './statistics/ratio-interval.js';
-import { welchTTest, type WelchResult } from './statistics/welch.js';
+import { differenceTest, speedUpEstimate, type SpeedUpEstimate, type SpeedUpSample } from './statistics/speed-up.js';
+import { welchTTest } from './statistics/welch.js';
 import { wilsonInterval } from './statistics/wilson.js';
-import { compareWorstLanguages, type LanguageMean, type WorstLanguageComparison } from './worst-language.js';
+import { compareWorstLanguages, type LanguageEstimate, type WorstLanguageComparison } from './worst-language.js';
+
+/** Whose observations a read-out sums: one replica's memory, or every replica's counters in Prometheus. */
+export type ReadoutScope = 'replica' | 'cluster';
+
+/** One (arm, language) cell of the read-out's input. */
+export interface ReadoutCell {
+  arm: string;
+  language: string;
+  statistics: CellStatistics;
+  /** A uniform sample of the cell's generation times, sorted (a replica's own); absent: the histogram's. */
+  latencySample?: readonly number[];
+}
+
+/** Everything a read-out is computed from. */
+export interface ReadoutInput {
+  experiment: Experiment;
+  createdAt: string;
+  cells: readonly ReadoutCell[];
+  /** Per language, the plain requests served since the experiment was created; null when not kept. */
+  serverReference: PlainSums | null;
+  /** Plain requests a language needs before its own reference replaces the pooled one. */
+  minReferenceRequests: number;
+  scope: ReadoutScope;
+  /** Server processes whose observations the cells hold (every replica and restart, for the cluster). */
+  processes: number;
+}
 
 export interface SummaryOptions {
   /** Confidence level of every interval, and 1 − significance level of the tests; default 0.95. */
@@ -49,7 +89,9 @@ export interface AcceptanceEstimate extends Estimate {
 }
 
 export interface LatencySummary {
-  /** Requests in the reservoir the quantiles come from. */
+  /** 'sample': order statistics of a uniform sample of the cell's requests; 'histogram': its buckets. */
+  method: 'sample' | 'histogram';
+  /** Requests the quantiles come from (the sample's size, or the histogram's count). */
   samples: number;
   p50: Estimate | null;
   p95: Estimate | null;
@@ -68,10 +110,14 @@ export interface CellSummary {
   meanAcceptedLength: Estimate | null;
   tokensPerStep: Estimate | null;
   tokensPerSecond: Estimate | null;
-  speedUp: Estimate | null;
+  speedUp: SpeedUpEstimate | null;
   crossEntropy: number | null;
-  plainReference: PlainReferenceEstimate | null;
+  plainReference: PlainReferenceSummary | null;
   latencyMs: LatencySummary;
+}
+
+export interface PlainReferenceSummary extends Omit<PlainReferenceEstimate, 'sums'> {
+  scope: ReferenceScope;
 }
 
 export interface ArmSummary extends Arm {
@@ -83,7 +129,7 @@ export interface ArmSummary extends Arm {
   fairness: FairnessSummary;
 }
 
-export interface TestSummary extends WelchResult {
+export interface TestSummary extends DifferenceTest {
   /** Holm-adjusted p-value. */
   pAdjusted: number;
   /** pAdjusted < 1 − confidence. */
@@ -94,9 +140,9 @@ export interface Comparison {
   language: string;
   arm: string;
   control: string;
-  /** Difference in mean per-request tokens/s (treatment − control). */
+  /** Difference in Σ tokens / Σ seconds (treatment − control). */
   tokensPerSecond: TestSummary | null;
-  /** The same test on the speed-up scale; null without a plain reference. */
+  /** Difference in speed-up over the language's plain reference; null without one. */
   speedUp: TestSummary | null;
   /** Difference in mean per-request acceptance rate. */
   acceptanceRate: TestSummary | null;
@@ -108,6 +154,8 @@ export interface ExperimentSummary {
   description?: string;
   enabled: boolean;
   createdAt: string;
+  scope: ReadoutScope;
+  processes: number;
   confidence: number;
   control: string;
   languages: string[];
@@ -117,10 +165,31 @@ export interface ExperimentSummary {
   worstLanguage: WorstLanguageComparison[];
 }
 
-function summariseCell(language: string, cell: ObservationCell, reference: PlainReferenceEstimate | null, confidence: number): CellSummary {
+interface CellInput {
+  cell: ReadoutCell;
+  sample: SpeedUpSample;
+  reference: PlainReferenceEstimate | null;
+  scope: ReferenceScope;
+}
+
+function latencySummary({ statistics, latencySample }: ReadoutCell, confidence: number): LatencySummary {
+  if (latencySample !== undefined) {
+    return {
+      method: 'sample',
+      samples: latencySample.length,
+      p50: quantileEstimate(latencySample, 0.5, confidence),
+      p95: quantileEstimate(latencySample, 0.95, confidence),
+    };
+  }
+  const h = statistics.latency;
+  return { method: 'histogram', samples: h.count, p50: histogramQuantileEstimate(h, 0.5, confidence), p95: histogramQuantileEstimate(h, 0.95, confidence) };
+}
+
+function summariseCell({ cell: input, sample, reference, scope }: CellInput, confidence: number): CellSummary {
+  const { language, statistics: cell } = input;
   const c = cell.counts;
-  const perSecond = meanEstimate(cell.tokensPerMs.moments(), confidence);
-  const latency = cell.latencyMs.sorted();
+  const perMs = cell.timing.ratio;
+  const perMsInterval = ratioInterval(cell.timing, confidence);
   const clustered = ratioInterval(cell.acceptanceSums, confidence);
   const perDraft = ratioInterval(cell.acceptedPerDraftSums, confidence);
   return {
@@ -145,35 +214,41 @@ function summariseCell(language: string, cell: ObservationCell, reference: Plain
         ? { estimate: 1 + c.acceptedTokens / c.drafts, ci: perDraft && { low: 1 + Math.max(0, perDraft.low), high: 1 + perDraft.high } }
         : null,
     tokensPerStep: meanEstimate(cell.tokensPerStep.moments(), confidence),
-    tokensPerSecond: perSecond && scaleEstimate(perSecond, 1000),
-    speedUp: perSecond && reference && scaleEstimate(perSecond, reference.msPerToken),
+    tokensPerSecond: perMs === null ? null : scaleEstimate({ estimate: perMs, ci: perMsInterval }, 1000),
+    speedUp: reference && speedUpEstimate(sample, reference.sums, confidence),
     crossEntropy: c.draftedTokens > 0 ? c.crossEntropySum / c.draftedTokens : null,
-    plainReference: reference,
-    latencyMs: {
-      samples: latency.length,
-      p50: quantileEstimate(latency, 0.5, confidence),
-      p95: quantileEstimate(latency, 0.95, confidence),
-    },
+    plainReference: reference && { msPerToken: reference.msPerToken, source: reference.source, requests: reference.requests, scope },
+    latencyMs: latencySummary(input, confidence),
   };
 }
 
-function scaleTest(r: WelchResult, factor: number): WelchResult {
+function scaleTest(r: DifferenceTest, factor: number): DifferenceTest {
   return { ...r, difference: r.difference * factor, ci: { low: r.ci.low * factor, high: r.ci.high * factor } };
 }
 
-export function summarise(snapshot: ExperimentSnapshot, options: SummaryOptions = {}): ExperimentSummary {
+export function summarise(input: ReadoutInput, options: SummaryOptions = {}): ExperimentSummary {
   const confidence = options.confidence ?? 0.95;
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
-  const { experiment } = snapshot;
+  const { experiment } = input;
   const totalWeight = experiment.arms.reduce((s, a) => s + a.weight, 0);
-  const languages = [...new Set(snapshot.cells.map((c) => c.language))].sort();
-  const cellOf = new Map(snapshot.cells.map((c) => [`${c.arm}\0${c.language}`, c.cell]));
-  const referenceOf = (language: string) => snapshot.reference.get(language) ?? null;
+  const languages = [...new Set(input.cells.map((c) => c.language))].sort();
+  const inputOf = new Map(input.cells.map((c) => [`${c.arm}\0${c.language}`, c]));
+  const cellOf = (arm: string, language: string) => inputOf.get(`${arm}\0${language}`)?.statistics;
+  const reference = chooseReference(experiment, input.cells, input.serverReference);
+  const references = new Map(languages.map((l) => [l, reference.sums.estimate(l, input.minReferenceRequests)]));
+  const referenceOf = (language: string) => references.get(language) ?? null;
+  /** The cell's timing sums, and the part of them the reference counts. */
+  const sampleOf = (arm: string, language: string): SpeedUpSample | null => {
+    const cell = cellOf(arm, language);
+    return cell ? { sums: cell.timing, shared: reference.arms.has(arm) ? cell.plainTiming : null } : null;
+  };
 
   const arms: ArmSummary[] = experiment.arms.map((arm) => {
     const cells = languages.flatMap((language) => {
-      const cell = cellOf.get(`${arm.name}\0${language}`);
-      return cell ? [summariseCell(language, cell, referenceOf(language), confidence)] : [];
+      const cell = inputOf.get(`${arm.name}\0${language}`);
+      const sample = sampleOf(arm.name, language);
+      if (!cell || !sample) return [];
+      return [summariseCell({ cell, sample, reference: referenceOf(language), scope: reference.scope }, confidence)];
     });
     return {
       ...arm,
@@ -189,57 +264,56 @@ export function summarise(snapshot: ExperimentSnapshot, options: SummaryOptions 
   });
 
   const control = experiment.arms[0]!;
-  const raw: { language: string; arm: string; speed: WelchResult | null; acceptance: WelchResult | null }[] = [];
+  const raw: { language: string; arm: string; perMs: DifferenceTest | null; speed: DifferenceTest | null; acceptance: DifferenceTest | null }[] = [];
   for (const arm of experiment.arms.slice(1)) {
     for (const language of languages) {
-      const a = cellOf.get(`${control.name}\0${language}`);
-      const b = cellOf.get(`${arm.name}\0${language}`);
+      const a = sampleOf(control.name, language);
+      const b = sampleOf(arm.name, language);
+      const plain = referenceOf(language);
+      const acceptance = [cellOf(control.name, language), cellOf(arm.name, language)];
       raw.push({
         language,
         arm: arm.name,
-        speed: a && b ? welchTTest(a.tokensPerMs.moments(), b.tokensPerMs.moments(), confidence) : null,
-        acceptance: a && b ? welchTTest(a.acceptance.moments(), b.acceptance.moments(), confidence) : null,
+        perMs: a && b && differenceTest(a, b, null, confidence),
+        speed: a && b && plain && differenceTest(a, b, plain.sums, confidence),
+        acceptance: acceptance[0] && acceptance[1] ? welchTTest(acceptance[0].acceptance.moments(), acceptance[1].acceptance.moments(), confidence) : null,
       });
     }
   }
   const alpha = 1 - confidence;
+  const perMsAdjusted = holmAdjust(raw.map((r) => r.perMs?.pValue ?? null));
   const speedAdjusted = holmAdjust(raw.map((r) => r.speed?.pValue ?? null));
   const acceptanceAdjusted = holmAdjust(raw.map((r) => r.acceptance?.pValue ?? null));
-  const withHolm = (r: WelchResult | null, pAdjusted: number | null): TestSummary | null =>
+  const withHolm = (r: DifferenceTest | null, pAdjusted: number | null): TestSummary | null =>
     r && pAdjusted !== null ? { ...r, pAdjusted, significant: pAdjusted < alpha } : null;
 
-  const comparisons: Comparison[] = raw.map((r, i) => {
-    const perSecond = r.speed && withHolm(scaleTest(r.speed, 1000), speedAdjusted[i] ?? null);
-    const reference = referenceOf(r.language);
-    return {
-      language: r.language,
-      arm: r.arm,
-      control: control.name,
-      tokensPerSecond: perSecond,
-      speedUp: r.speed && reference ? withHolm(scaleTest(r.speed, reference.msPerToken), speedAdjusted[i] ?? null) : null,
-      acceptanceRate: withHolm(r.acceptance, acceptanceAdjusted[i] ?? null),
-    };
-  });
+  const comparisons: Comparison[] = raw.map((r, i) => ({
+    language: r.language,
+    arm: r.arm,
+    control: control.name,
+    tokensPerSecond: r.perMs && withHolm(scaleTest(r.perMs, 1000), perMsAdjusted[i] ?? null),
+    speedUp: withHolm(r.speed, speedAdjusted[i] ?? null),
+    acceptanceRate: withHolm(r.acceptance, acceptanceAdjusted[i] ?? null),
+  }));
 
   const excluded = excludedLanguages(options.fairness);
-  const speedUpMeans = (arm: string): LanguageMean[] =>
-    languages.flatMap((language) => {
-      const m = cellOf.get(`${arm}\0${language}`)?.tokensPerMs.moments();
-      const reference = referenceOf(language);
-      if (excluded.has(language) || !m || m.n < 2 || !reference) return [];
-      return [{ language, mean: m.mean * reference.msPerToken, se: Math.sqrt(m.variance / m.n) * reference.msPerToken }];
-    });
-  const controlMeans = { name: control.name, means: speedUpMeans(control.name) };
-  const worstLanguage = experiment.arms
+  const speedUps = (arm: ArmSummary): LanguageEstimate[] =>
+    arm.languages.flatMap(({ language, speedUp }) =>
+      excluded.has(language) || !speedUp || speedUp.se === null ? [] : [{ language, estimate: speedUp.estimate, se: speedUp.se }],
+    );
+  const controlSpeedUps = { name: control.name, estimates: speedUps(arms[0]!) };
+  const worstLanguage = arms
     .slice(1)
-    .flatMap((arm) => compareWorstLanguages({ name: arm.name, means: speedUpMeans(arm.name) }, controlMeans, { confidence }) ?? []);
+    .flatMap((arm) => compareWorstLanguages({ name: arm.name, estimates: speedUps(arm) }, controlSpeedUps, { confidence }) ?? []);
 
   return {
     id: experiment.id,
     salt: experiment.salt,
     ...(experiment.description !== undefined && { description: experiment.description }),
     enabled: experiment.enabled,
-    createdAt: snapshot.createdAt,
+    createdAt: input.createdAt,
+    scope: input.scope,
+    processes: input.processes,
     confidence,
     control: control.name,
     languages,

@@ -6,12 +6,18 @@
 // The caller passes a bounded language label (src/language.ts); past
 // `maxLanguages` labels per experiment, further ones are folded into 'other' so a caller bug
 // cannot grow memory without bound.
+//
+// What an experiment observed lives in this process only and ends with it; the same sums are
+// exported as counters (src/metrics/experiment-counters.ts), which is where they outlive the
+// process: the cluster read-out adds every replica's and every restart's in Prometheus.
 
 import { createHash } from 'node:crypto';
-import { PlainDecodingReference, type PlainReferenceEstimate } from '../fairness/plain-reference.js';
+import { DEFAULT_MIN_REQUESTS, PlainSums, type PlainDecodingReference } from '../fairness/plain-reference.js';
 import type { RequestOutcome } from '../fairness/request-outcome.js';
 import { OTHER } from '../language.js';
+import type { ReadoutInput } from './analysis.js';
 import { assignArm } from './assignment.js';
+import type { CellStatistics } from './cell-statistics.js';
 import { ExperimentError } from './errors.js';
 import { parseExperiment, type Arm, type Experiment } from './experiment.js';
 import { ObservationCell } from './observation-cell.js';
@@ -29,11 +35,10 @@ export interface ExperimentStoreOptions {
    */
   maxExperiments?: number;
   /**
-   * A plain-decoding reference shared with other components, read only here: its owner
-   * records plain requests into it once. Without one, each experiment keeps its own, fed from
-   * the γ = 0 requests it records (a control arm with drafter null): a baseline measured on
-   * the same traffic at the same time as the arms it is compared with, which is what a
-   * speed-up should be relative to when machine load changes.
+   * The server's plain-decoding reference: its owner records every plain request into it once,
+   * and each experiment without a plain arm adds up those recorded after it was created, the
+   * reference of its speed-ups (src/experiments/reference-choice.ts). Without it, such an
+   * experiment is measured against the γ = 0 requests its own arms recorded.
    */
   reference?: PlainDecodingReference;
   /** Clock for createdAt; default Date.now. */
@@ -45,18 +50,16 @@ export interface Assignment {
   arm: Arm;
 }
 
-export interface CellView {
-  arm: string;
-  language: string;
-  cell: ObservationCell;
-}
+export type { ReferenceScope } from './reference-choice.js';
 
-/** What analysis.ts needs: the experiment, its cells and the plain reference per language. */
-export interface ExperimentSnapshot {
+/** An experiment's sufficient statistics as they stand, shared with this store (read them at once). */
+export interface ExperimentStatistics {
   experiment: Experiment;
-  createdAt: string;
-  cells: readonly CellView[];
-  reference: ReadonlyMap<string, PlainReferenceEstimate | null>;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  cells: readonly { arm: string; language: string; statistics: CellStatistics }[];
+  /** The server's plain requests since the experiment was created; null with a plain arm or no shared reference. */
+  serverReference: PlainSums | null;
 }
 
 interface Entry {
@@ -65,7 +68,7 @@ interface Entry {
   /** arm name -> language -> cell */
   cells: Map<string, Map<string, ObservationCell>>;
   languages: Set<string>;
-  reference: PlainDecodingReference;
+  serverReference: PlainSums | null;
 }
 
 /** Reservoir seed of a cell: a replayed stream of observations gives the same latency sample. */
@@ -89,10 +92,17 @@ export class ExperimentStore {
     this.#maxExperiments = options.maxExperiments ?? 16;
     this.#sharedReference = options.reference;
     this.#now = options.now ?? Date.now;
+    this.#sharedReference?.onRecord((language, sums) => {
+      for (const entry of this.#entries.values()) entry.serverReference?.add(language, sums);
+    });
   }
 
-  /** Boot: validates every definition first (errors name `experiments[i].field`), then adds them all or none. */
-  load(definitions: unknown): Experiment[] {
+  /**
+   * Boot: validates every definition first (errors name `experiments[i].field`), then adds them
+   * all or none. `createdAt` gives an experiment's creation time (epoch ms) when it is known
+   * from before this process (the state folder); default now.
+   */
+  load(definitions: unknown, createdAt: (experiment: Experiment) => number | undefined = () => undefined): Experiment[] {
     if (!Array.isArray(definitions)) {
       const issue = { field: 'experiments', value: definitions, reason: 'must be an array of experiments' };
       throw new ExperimentError('FS_INVALID_EXPERIMENT', `invalid experiments: must be an array (got ${JSON.stringify(definitions)})`, 'experiments', [issue]);
@@ -109,11 +119,12 @@ export class ExperimentStore {
       if (experiment.enabled && enabled !== undefined) throw this.#conflict(experiment.id, enabled, `experiments[${i}].enabled`);
       if (experiment.enabled) enabled = experiment.id;
     });
-    for (const experiment of parsed) this.#add(experiment);
+    for (const experiment of parsed) this.#add(experiment, createdAt(experiment));
     return parsed;
   }
 
-  create(definition: unknown): Experiment {
+  /** Validates `definition` and adds it; `createdAt` (epoch ms) as for load(). */
+  create(definition: unknown, createdAt?: number): Experiment {
     const experiment = this.#parse(definition);
     if (this.#entries.has(experiment.id)) {
       throw new ExperimentError('FS_EXPERIMENT_EXISTS', `experiment ${JSON.stringify(experiment.id)} already exists`, 'id');
@@ -121,8 +132,13 @@ export class ExperimentStore {
     const enabled = this.enabled();
     if (experiment.enabled && enabled) throw this.#conflict(experiment.id, enabled.id, 'enabled');
     if (this.#entries.size >= this.#maxExperiments) throw this.#tooMany(null);
-    this.#add(experiment);
+    this.#add(experiment, createdAt);
     return experiment;
+  }
+
+  /** Validates `definition` as create() would, adding nothing. */
+  parse(definition: unknown): Experiment {
+    return this.#parse(definition);
   }
 
   get(id: string): Experiment | undefined {
@@ -172,18 +188,40 @@ export class ExperimentStore {
     let cell = cells.get(label);
     if (!cell) cells.set(label, (cell = new ObservationCell(this.#reservoirSize, cellSeed(experimentId, arm, label))));
     cell.record(outcome);
-    if (!this.#sharedReference) entry.reference.record(label, outcome);
     return true;
   }
 
-  snapshot(id: string): ExperimentSnapshot {
+  /** Plain requests a language needs before its own reference replaces the pooled one. */
+  get minReferenceRequests(): number {
+    return this.#sharedReference?.minRequests ?? DEFAULT_MIN_REQUESTS;
+  }
+
+  /** The experiment's live sums, without copying them (the counters read these on every scrape). */
+  statistics(id: string): ExperimentStatistics {
     const entry = this.#require(id);
-    const cells: CellView[] = [];
+    const cells: ExperimentStatistics['cells'][number][] = [];
     for (const [arm, byLanguage] of entry.cells) {
-      for (const [language, cell] of byLanguage) cells.push({ arm, language, cell });
+      for (const [language, statistics] of byLanguage) cells.push({ arm, language, statistics });
     }
-    const reference = new Map([...entry.languages].map((l) => [l, entry.reference.estimate(l)] as const));
-    return { experiment: entry.experiment, createdAt: new Date(entry.createdAt).toISOString(), cells, reference };
+    return { experiment: entry.experiment, createdAt: entry.createdAt, cells, serverReference: entry.serverReference };
+  }
+
+  /** This replica's read-out input (analysis.ts summarise), with each cell's latency sample. */
+  snapshot(id: string): ReadoutInput {
+    const entry = this.#require(id);
+    const { experiment, createdAt, serverReference } = this.statistics(id);
+    const cells = [...entry.cells].flatMap(([arm, byLanguage]) =>
+      [...byLanguage].map(([language, cell]) => ({ arm, language, statistics: cell, latencySample: cell.latencyMs.sorted() })),
+    );
+    return {
+      experiment,
+      createdAt: new Date(createdAt).toISOString(),
+      cells,
+      serverReference: serverReference?.copy() ?? null,
+      minReferenceRequests: this.minReferenceRequests,
+      scope: 'replica',
+      processes: 1,
+    };
   }
 
   #parse(definition: unknown, path?: string): Experiment {
@@ -193,10 +231,11 @@ export class ExperimentStore {
     });
   }
 
-  #add(experiment: Experiment): void {
+  #add(experiment: Experiment, createdAt = this.#now()): void {
     const cells = new Map(experiment.arms.map((arm) => [arm.name, new Map<string, ObservationCell>()]));
-    const reference = this.#sharedReference ?? new PlainDecodingReference();
-    this.#entries.set(experiment.id, { experiment, createdAt: this.#now(), cells, languages: new Set(), reference });
+    const plainArm = experiment.arms.some((a) => a.drafter === null);
+    const serverReference = this.#sharedReference && !plainArm ? new PlainSums() : null;
+    this.#entries.set(experiment.id, { experiment, createdAt, cells, languages: new Set(), serverReference });
   }
 
   #require(id: string): Entry {

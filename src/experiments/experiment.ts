@@ -14,12 +14,22 @@ import { ExperimentError, type ValidationIssue } from './errors.js';
 const NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 /** The `arm` label of requests outside experiments, and of arms past the label cap (src/metrics-recorder.ts). */
 export const RESERVED_ARM_NAMES: readonly string[] = ['none', 'other'];
+/**
+ * Bounds of the weights: each finite and at most MAX_WEIGHT, so that no sum of 16 overflows,
+ * and the largest at most MAX_WEIGHT_RATIO times the smallest non-zero one (a 0.01% arm).
+ */
+export const MAX_WEIGHT = 1e6;
+export const MAX_WEIGHT_RATIO = 1e4;
+/** Problems one error lists; it says when there were more. */
+export const MAX_LISTED_ISSUES = 10;
+/** Characters of a bad value quoted in an error. */
+const MAX_QUOTED_CHARS = 80;
 
 export const ArmSchema = Type.Object(
   {
     name: Type.String({ pattern: NAME, description: 'Arm name, unique within the experiment.' }),
     drafter: Type.Optional(
-      Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], {
         description: "Drafter from the model pack; null: plain decoding (γ = 0); absent: the routing policy's drafter.",
       }),
     ),
@@ -31,7 +41,11 @@ export const ArmSchema = Type.Object(
           "Both go by the request's sampling regime: greedy requests by routing.json's greedy section and the argmax agreement.",
       }),
     ),
-    weight: Type.Number({ minimum: 0, description: 'Relative share of traffic; the shares are weight / Σ weights.' }),
+    weight: Type.Number({
+      minimum: 0,
+      maximum: MAX_WEIGHT,
+      description: `Relative share of traffic; the shares are weight / Σ weights. The largest non-zero weight may be at most ${MAX_WEIGHT_RATIO} times the smallest.`,
+    }),
   },
   { additionalProperties: false },
 );
@@ -112,27 +126,58 @@ function reason(error: ValueError): string {
   return error.message.replace(/^Expected /, 'expected ').replace(/^Unexpected property$/, 'is not a known field');
 }
 
-function render(id: unknown, issues: readonly ValidationIssue[]): string {
-  const name = typeof id === 'string' ? `experiment ${JSON.stringify(id)}` : 'experiment';
-  const list = issues.map((i) => `${i.field || '(value)'}: ${i.reason} (got ${JSON.stringify(i.value) ?? String(i.value)})`);
-  return `invalid ${name}: ${list.join('; ')}`;
+function clip(text: string, max = MAX_QUOTED_CHARS): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A value as an error quotes it: JSON, cut short; Infinity and NaN by name (JSON would say null). */
+function quote(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  try {
+    return clip(JSON.stringify(value) ?? String(value));
+  } catch {
+    return typeof value; // a cycle or a BigInt in a JavaScript config
+  }
+}
+
+/** The message of an FS_INVALID_EXPERIMENT: the first MAX_LISTED_ISSUES problems, then whether there were more. */
+function render(id: unknown, issues: readonly ValidationIssue[], more = false): string {
+  const name = typeof id === 'string' ? `experiment ${quote(id)}` : 'experiment';
+  const list = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `${clip(i.field) || '(value)'}: ${i.reason} (got ${quote(i.value)})`);
+  const rest = more || issues.length > MAX_LISTED_ISSUES ? '; and more' : '';
+  return `invalid ${name}: ${list.join('; ')}${rest}`;
+}
+
+/**
+ * Checks `input` against ExperimentSchema alone (the admin route's body validation); throws
+ * FS_INVALID_EXPERIMENT listing every problem with its full path, e.g. `arms[1].weight`.
+ */
+export function checkExperimentInput(input: unknown, path = ''): ExperimentInput {
+  const issues: ValidationIssue[] = [];
+  const seen = new Set<string>();
+  let more = false;
+  for (const error of Value.Errors(ExperimentSchema, input)) {
+    const field = fieldPath(error.path, path);
+    if (seen.has(field)) continue; // TypeBox may report one field twice (e.g. each union member)
+    // A body of thousands of bad arms stops here: its error and the work on it stay small.
+    if (issues.length === MAX_LISTED_ISSUES) {
+      more = true;
+      break;
+    }
+    seen.add(field);
+    issues.push({ field, value: error.value, reason: reason(error) });
+  }
+  const id = (input as { id?: unknown } | null)?.id;
+  if (issues.length > 0) throw new ExperimentError('FS_INVALID_EXPERIMENT', render(id, issues, more), issues[0]!.field, issues);
+  return input as ExperimentInput;
 }
 
 /** Validates an experiment definition and fills in defaults; throws FS_INVALID_EXPERIMENT listing every problem. */
 export function parseExperiment(input: unknown, options: ParseOptions = {}): Experiment {
   const prefix = options.path ?? '';
+  const config = checkExperimentInput(input, prefix);
+  const id = config.id;
   const issues: ValidationIssue[] = [];
-  const seen = new Set<string>();
-  for (const error of Value.Errors(ExperimentSchema, input)) {
-    const field = fieldPath(error.path, prefix);
-    if (seen.has(field)) continue; // TypeBox may report one field twice (e.g. each union member)
-    seen.add(field);
-    issues.push({ field, value: error.value, reason: reason(error) });
-  }
-  const id = (input as { id?: unknown } | null)?.id;
-  if (issues.length > 0) throw new ExperimentError('FS_INVALID_EXPERIMENT', render(id, issues), issues[0]!.field, issues);
-
-  const config = input as ExperimentInput;
   const at = (suffix: string) => (prefix === '' ? suffix : `${prefix}.${suffix}`);
   const names = new Set<string>();
   let total = 0;
@@ -154,6 +199,14 @@ export function parseExperiment(input: unknown, options: ParseOptions = {}): Exp
   });
   if (issues.length === 0 && !(total > 0)) {
     issues.push({ field: at('arms'), value: config.arms.map((a) => a.weight), reason: 'weights must sum to more than 0' });
+  }
+  const positive = config.arms.map((a) => a.weight).filter((w) => w > 0);
+  if (issues.length === 0 && Math.max(...positive) > MAX_WEIGHT_RATIO * Math.min(...positive)) {
+    issues.push({
+      field: at('arms'),
+      value: config.arms.map((a) => a.weight),
+      reason: `the largest weight may be at most ${MAX_WEIGHT_RATIO} times the smallest non-zero one`,
+    });
   }
   if (issues.length > 0) throw new ExperimentError('FS_INVALID_EXPERIMENT', render(id, issues), issues[0]!.field, issues);
 

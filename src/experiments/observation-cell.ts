@@ -1,40 +1,28 @@
-// The observations of one (experiment, arm, language) cell: plain counts, per-request running
-// moments for the means and t-tests, and a bounded uniform sample of latencies for quantiles.
-// Memory is constant per cell whatever the traffic.
+// The observations of one (experiment, arm, language) cell in a replica's memory: the sufficient
+// statistics of cell-statistics.ts, which this replica exports as counters, and a bounded
+// uniform sample of latencies for exact quantiles in its own read-out. Memory is constant per
+// cell whatever the traffic.
 
 import { createRandom } from '../engine/random.js';
-import { addOutcomeCounts, tokensPerMs, type OutcomeCounts, type RequestOutcome } from '../fairness/request-outcome.js';
+import { addOutcomeCounts, addTiming, isPlainDecoding, type RequestOutcome } from '../fairness/request-outcome.js';
+import { emptyCounts, type CellCounts, type CellStatistics } from './cell-statistics.js';
+import { LatencyHistogram } from './statistics/latency-histogram.js';
+import { MomentSums } from './statistics/moment-sums.js';
 import { RatioSums } from './statistics/ratio-interval.js';
 import { Reservoir } from './statistics/reservoir.js';
-import { RunningMoments } from './statistics/running-moments.js';
 
-export interface CellCounts extends OutcomeCounts {
-  alphaSum: number;
-  verifierSteps: number;
-}
+export type { CellCounts } from './cell-statistics.js';
 
-export class ObservationCell {
-  readonly counts: CellCounts = {
-    requests: 0,
-    generatedTokens: 0,
-    drafts: 0,
-    draftedTokens: 0,
-    acceptedTokens: 0,
-    alphaSum: 0,
-    crossEntropySum: 0,
-    verifierSteps: 0,
-  };
-  /** Per request: completionTokens / totalMs (× plainMsPerToken = the request's speed-up). */
-  readonly tokensPerMs = new RunningMoments();
-  /** Per request that drafted: accepted / drafted. */
-  readonly acceptance = new RunningMoments();
-  /** Per request: accepted and drafted tokens, for the request-clustered acceptance interval. */
+export class ObservationCell implements CellStatistics {
+  readonly counts: CellCounts = emptyCounts();
+  readonly timing = new RatioSums();
+  readonly plainTiming = new RatioSums();
   readonly acceptanceSums = new RatioSums();
-  /** Per request that drafted: accepted tokens and drafts, for the mean accepted length's interval. */
   readonly acceptedPerDraftSums = new RatioSums();
-  /** Per request: completionTokens / verifierSteps (tokens per verifier step, bonus included). */
-  readonly tokensPerStep = new RunningMoments();
-  /** Uniform sample of per-request totalMs. */
+  readonly acceptance = new MomentSums();
+  readonly tokensPerStep = new MomentSums();
+  readonly latency = new LatencyHistogram();
+  /** Uniform sample of per-request totalMs (this replica's requests only: it does not merge). */
   readonly latencyMs: Reservoir;
 
   constructor(reservoirSize: number, seed: number) {
@@ -47,8 +35,7 @@ export class ObservationCell {
     addOutcomeCounts(c, outcome);
     c.alphaSum += stats.alphaSum;
     c.verifierSteps += stats.verifierSteps;
-    const rate = tokensPerMs(outcome);
-    if (rate !== null) this.tokensPerMs.push(rate);
+    if (addTiming(this.timing, outcome) && isPlainDecoding(outcome)) addTiming(this.plainTiming, outcome);
     if (stats.draftedTokens > 0) {
       this.acceptance.push(stats.acceptedTokens / stats.draftedTokens);
       this.acceptanceSums.push(stats.acceptedTokens, stats.draftedTokens);
@@ -57,6 +44,9 @@ export class ObservationCell {
       this.acceptedPerDraftSums.push(stats.acceptedTokens, stats.drafts);
     }
     if (stats.verifierSteps > 0) this.tokensPerStep.push(outcome.completionTokens / stats.verifierSteps);
-    if (Number.isFinite(outcome.totalMs) && outcome.totalMs >= 0) this.latencyMs.push(outcome.totalMs);
+    if (Number.isFinite(outcome.totalMs) && outcome.totalMs >= 0) {
+      this.latencyMs.push(outcome.totalMs);
+      this.latency.observe(outcome.totalMs);
+    }
   }
 }

@@ -1,22 +1,25 @@
 // Is a treatment arm's worst language served better than the control's? Each arm's worst-language
-// speed-up is the minimum of noisy per-language means, so two point minima can differ by noise
-// alone, and the minimum of many noisy means is biased low (more so the more languages sit near
-// it). A parametric bootstrap answers with the uncertainty: every draw takes each (arm, language)
-// mean from N(mean, se²), the normal approximation the per-language t intervals rest on, then
-// each arm's minimum over the same languages. Reported: the observed difference of minima, the
-// percentile interval of the drawn differences, and the share of draws in which the treatment's
-// minimum is the higher one. Only languages both arms measured with a standard error (n ≥ 2)
-// count, so both minima run over one set; the plain reference is treated as known, as in the
-// rest of the summary. The seed is fixed: the same snapshot always gives the same answer.
+// speed-up is the minimum of noisy per-language estimates, so two point minima can differ by
+// noise alone, and the minimum of many noisy estimates is biased low (more so the more languages
+// sit near it). A parametric bootstrap answers with the uncertainty: every draw takes each
+// (arm, language) speed-up from N(estimate, se²), the normal approximation of the delta method
+// behind the per-language intervals (statistics/speed-up.ts, whose se already holds the plain
+// reference's noise), then each arm's minimum over the same languages. Reported: the observed
+// difference of minima, the percentile interval of the drawn differences, and the share of draws
+// in which the treatment's minimum is the higher one. Only languages both arms measured with a
+// standard error (n ≥ 2) count, so both minima run over one set. Draws are independent across
+// arms although both arms of a language share its reference, which can only widen the interval.
+// The seed is fixed: the same snapshot always gives the same answer.
 
 import { createRandom, standardNormal } from '../engine/random.js';
 import { upperTail, type Interval } from './statistics/interval.js';
 import { quantile } from './statistics/order-statistics.js';
 
-export interface LanguageMean {
+export interface LanguageEstimate {
   language: string;
-  mean: number;
-  /** Standard error of the mean. */
+  /** The language's speed-up. */
+  estimate: number;
+  /** Its standard error. */
   se: number;
 }
 
@@ -50,24 +53,24 @@ export interface WorstLanguageOptions {
 const DEFAULT_DRAWS = 4000;
 const DEFAULT_SEED = 20251002; // arXiv 2510.02128
 
-function lowest(means: readonly LanguageMean[]): WorstLanguage {
-  let worst = means[0]!;
-  for (const m of means) if (m.mean < worst.mean) worst = m;
-  return { language: worst.language, speedUp: worst.mean };
+function lowest(estimates: readonly LanguageEstimate[]): WorstLanguage {
+  let worst = estimates[0]!;
+  for (const e of estimates) if (e.estimate < worst.estimate) worst = e;
+  return { language: worst.language, speedUp: worst.estimate };
 }
 
 /** null when the arms share no language with a standard error. */
 export function compareWorstLanguages(
-  arm: { name: string; means: readonly LanguageMean[] },
-  control: { name: string; means: readonly LanguageMean[] },
+  arm: { name: string; estimates: readonly LanguageEstimate[] },
+  control: { name: string; estimates: readonly LanguageEstimate[] },
   options: WorstLanguageOptions = {},
 ): WorstLanguageComparison | null {
   const confidence = options.confidence ?? 0.95;
   const draws = options.draws ?? DEFAULT_DRAWS;
   if (!(Number.isInteger(draws) && draws >= 2)) throw new RangeError(`draws must be an integer >= 2, got ${draws}`);
-  const usable = (m: LanguageMean) => Number.isFinite(m.mean) && Number.isFinite(m.se) && m.se >= 0;
-  const controlBy = new Map(control.means.filter(usable).map((m) => [m.language, m]));
-  const pairs = arm.means.filter(usable).flatMap((m) => {
+  const usable = (e: LanguageEstimate) => Number.isFinite(e.estimate) && Number.isFinite(e.se) && e.se >= 0;
+  const controlBy = new Map(control.estimates.filter(usable).map((e) => [e.language, e]));
+  const pairs = arm.estimates.filter(usable).flatMap((m) => {
     const c = controlBy.get(m.language);
     return c ? [{ arm: m, control: c }] : [];
   });
@@ -81,8 +84,8 @@ export function compareWorstLanguages(
     let armMin = Infinity;
     let controlMin = Infinity;
     for (const p of pairs) {
-      armMin = Math.min(armMin, p.arm.mean + p.arm.se * standardNormal(random));
-      controlMin = Math.min(controlMin, p.control.mean + p.control.se * standardNormal(random));
+      armMin = Math.min(armMin, p.arm.estimate + p.arm.se * standardNormal(random));
+      controlMin = Math.min(controlMin, p.control.estimate + p.control.se * standardNormal(random));
     }
     differences[d] = armMin - controlMin;
     if (armMin > controlMin) higher++;

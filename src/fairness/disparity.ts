@@ -63,7 +63,7 @@ export function disparity(values: Iterable<LanguageValue>, options: { higherIsBe
 
 export interface LanguageFairnessInput {
   language: string;
-  /** Mean per-request speed-up over plain decoding; null when unknown. */
+  /** Speed-up over plain decoding (src/experiments/statistics/speed-up.ts); null when unknown. */
   speedUp: number | null;
   /** crossEntropySum / draftedTokens; null when nothing was drafted. */
   crossEntropy: number | null;

@@ -3,6 +3,7 @@
 // tests can build one in a line. One outcome per generation (each of n choices is one).
 
 import type { GenerateResult, SpeculativeStats } from '../engine/types.js';
+import type { RatioSums } from '../experiments/statistics/ratio-interval.js';
 
 export type RequestOutcome = Pick<GenerateResult, 'completionTokens' | 'totalMs'> & {
   stats: Pick<
@@ -20,6 +21,17 @@ export function isPlainDecoding(outcome: RequestOutcome): boolean {
 export function tokensPerMs(outcome: RequestOutcome): number | null {
   const { completionTokens, totalMs } = outcome;
   return completionTokens > 0 && totalMs > 0 && Number.isFinite(totalMs) ? completionTokens / totalMs : null;
+}
+
+/**
+ * Adds the generation's (completion tokens, total ms) to `sums`, the pair a speed-up is a ratio
+ * of sums of (src/experiments/statistics/speed-up.ts); false, adding nothing, when it produced
+ * no token or has no measured time.
+ */
+export function addTiming(sums: RatioSums, outcome: RequestOutcome): boolean {
+  if (tokensPerMs(outcome) === null) return false;
+  sums.push(outcome.completionTokens, outcome.totalMs);
+  return true;
 }
 
 /** The plain per-language counts both the fairness window and the experiment cells keep. */

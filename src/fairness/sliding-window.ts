@@ -4,19 +4,24 @@
 // are dropped when the window is read or written: no timer, nothing to unref or clear.
 //
 // It yields the same per-language quantities and FairnessSummary as the experiment summary
-// (src/experiments/analysis.ts), with the same definitions: speed-up is the mean over requests
-// of completionTokens × plainMsPerToken / totalMs, K_L is Σ cross-entropy / Σ drafted tokens.
-// Plain (γ = 0) requests stay in their language's mean: a language that routing serves
-// without a drafter gets speed-up 1, and fairness should see that.
+// (src/experiments/analysis.ts), with the same definitions: speed-up is the ratio of sums of
+// src/experiments/statistics/speed-up.ts, (Σ tokens / Σ ms of the language's requests in the
+// window) / (the same over the plain requests in the window: the language's own, or all
+// languages' below `minRequests`), as the Prometheus rules compute it from counters; K_L is
+// Σ cross-entropy / Σ drafted tokens. Plain (γ = 0) requests stay in their language's sums: a
+// language that routing serves without a drafter gets speed-up 1, and fairness should see that.
+// No plain request in the window, no speed-up.
 
+import { RatioSums } from '../experiments/statistics/ratio-interval.js';
+import { speedUp } from '../experiments/statistics/speed-up.js';
 import { fairnessSummary, type FairnessOptions, type FairnessSummary } from './disparity.js';
-import { PlainDecodingReference, type PlainReferenceEstimate } from './plain-reference.js';
-import { addOutcomeCounts, tokensPerMs, type OutcomeCounts, type RequestOutcome } from './request-outcome.js';
+import { DEFAULT_MIN_REQUESTS, PlainSums, type PlainReferenceEstimate } from './plain-reference.js';
+import { addOutcomeCounts, addTiming, isPlainDecoding, type OutcomeCounts, type RequestOutcome } from './request-outcome.js';
 
 interface Counters extends OutcomeCounts {
-  /** Σ over requests of completionTokens / totalMs, and how many requests it sums. */
-  tokensPerMsSum: number;
-  timedRequests: number;
+  /** Per request (completion tokens, total ms), and the same over the plain requests. */
+  timing: RatioSums;
+  plainTiming: RatioSums;
 }
 
 export interface LanguageWindow {
@@ -31,9 +36,9 @@ export interface LanguageWindow {
   meanAcceptedLength: number | null;
   /** K_L = Σ cross-entropy / Σ drafted tokens (nats). */
   crossEntropy: number | null;
-  /** Mean per-request output tokens per second. */
+  /** Σ completion tokens / Σ seconds. */
   tokensPerSecond: number | null;
-  /** Mean per-request speed-up over plain decoding; null without a plain reference. */
+  /** Speed-up over plain decoding in the window; null without a plain request in it. */
   speedUp: number | null;
   reference: PlainReferenceEstimate | null;
 }
@@ -53,11 +58,8 @@ export interface SlidingWindowOptions extends FairnessOptions {
   bucketMs?: number;
   /** Clock in milliseconds; default Date.now. */
   now?: () => number;
-  /**
-   * A reference shared with other components is read only here: its owner records plain
-   * requests into it once. Without one, the window keeps its own, fed from record().
-   */
-  reference?: PlainDecodingReference;
+  /** Plain requests of a language in the window before its own reference replaces the pooled one (default 10). */
+  minRequests?: number;
 }
 
 const empty = (): Counters => ({
@@ -67,13 +69,23 @@ const empty = (): Counters => ({
   draftedTokens: 0,
   acceptedTokens: 0,
   crossEntropySum: 0,
-  tokensPerMsSum: 0,
-  timedRequests: 0,
+  timing: new RatioSums(),
+  plainTiming: new RatioSums(),
 });
 
+function add(total: Counters, c: Counters): void {
+  total.requests += c.requests;
+  total.generatedTokens += c.generatedTokens;
+  total.drafts += c.drafts;
+  total.draftedTokens += c.draftedTokens;
+  total.acceptedTokens += c.acceptedTokens;
+  total.crossEntropySum += c.crossEntropySum;
+  total.timing.merge(c.timing);
+  total.plainTiming.merge(c.plainTiming);
+}
+
 export class SlidingWindowFairness {
-  readonly reference: PlainDecodingReference;
-  readonly #ownsReference: boolean;
+  readonly #minRequests: number;
   readonly #bucketMs: number;
   readonly #buckets: number;
   readonly #now: () => number;
@@ -92,25 +104,22 @@ export class SlidingWindowFairness {
     }
     this.#buckets = windowMs / this.#bucketMs;
     this.#now = options.now ?? Date.now;
-    this.#ownsReference = options.reference === undefined;
-    this.reference = options.reference ?? new PlainDecodingReference();
+    this.#minRequests = options.minRequests ?? DEFAULT_MIN_REQUESTS;
+    if (!(Number.isInteger(this.#minRequests) && this.#minRequests >= 1)) {
+      throw new RangeError(`minRequests must be a positive integer, got ${options.minRequests}`);
+    }
     this.#options = { ...(options.exclude && { exclude: options.exclude }) };
   }
 
   /** Adds one finished generation of `language` (a bounded label) at time `at`. */
   record(language: string, outcome: RequestOutcome, at = this.#now()): void {
     const bucket = this.#prune(at);
-    if (this.#ownsReference) this.reference.record(language, outcome);
     let languages = this.#data.get(bucket);
     if (!languages) this.#data.set(bucket, (languages = new Map()));
     let c = languages.get(language);
     if (!c) languages.set(language, (c = empty()));
     addOutcomeCounts(c, outcome);
-    const rate = tokensPerMs(outcome);
-    if (rate !== null) {
-      c.tokensPerMsSum += rate;
-      c.timedRequests++;
-    }
+    if (addTiming(c.timing, outcome) && isPlainDecoding(outcome)) addTiming(c.plainTiming, outcome);
   }
 
   snapshot(at = this.#now()): WindowSnapshot {
@@ -121,10 +130,12 @@ export class SlidingWindowFairness {
       for (const [language, c] of languages) {
         let t = totals.get(language);
         if (!t) totals.set(language, (t = empty()));
-        for (const key of Object.keys(c) as (keyof Counters)[]) t[key] += c[key];
+        add(t, c);
       }
     }
-    const languages = [...totals.keys()].sort().map((language) => this.#summarise(language, totals.get(language)!));
+    const plain = new PlainSums();
+    for (const [language, t] of totals) plain.add(language, t.plainTiming);
+    const languages = [...totals.keys()].sort().map((language) => this.#summarise(language, totals.get(language)!, plain.estimate(language, this.#minRequests)));
     return {
       from: (current - this.#buckets + 1) * this.#bucketMs,
       to: (current + 1) * this.#bucketMs,
@@ -133,9 +144,8 @@ export class SlidingWindowFairness {
     };
   }
 
-  #summarise(language: string, c: Counters): LanguageWindow {
-    const reference = this.reference.estimate(language);
-    const meanRate = c.timedRequests > 0 ? c.tokensPerMsSum / c.timedRequests : null;
+  #summarise(language: string, c: Counters, reference: PlainReferenceEstimate | null): LanguageWindow {
+    const rate = c.timing.ratio;
     return {
       language,
       requests: c.requests,
@@ -145,8 +155,8 @@ export class SlidingWindowFairness {
       acceptanceRate: c.draftedTokens > 0 ? c.acceptedTokens / c.draftedTokens : null,
       meanAcceptedLength: c.drafts > 0 ? 1 + c.acceptedTokens / c.drafts : null,
       crossEntropy: c.draftedTokens > 0 ? c.crossEntropySum / c.draftedTokens : null,
-      tokensPerSecond: meanRate === null ? null : meanRate * 1000,
-      speedUp: meanRate === null || reference === null ? null : meanRate * reference.msPerToken,
+      tokensPerSecond: rate === null ? null : rate * 1000,
+      speedUp: reference === null ? null : speedUp(c.timing, reference.sums),
       reference,
     };
   }

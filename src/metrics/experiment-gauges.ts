@@ -39,15 +39,15 @@ const BOUNDED_CELL_LABELS = [...CELL_LABELS, 'bound'] as const;
  * The read-out of GET /v1/experiments/{id} (src/experiments/analysis.ts) as gauges, so the
  * Experiment dashboard shows the same numbers. Per (experiment, arm, language):
  *   fairspec_experiment_requests, fairspec_experiment_generated_tokens;
- *   fairspec_experiment_speedup, fairspec_experiment_acceptance_rate (its request-clustered
- *   interval, `ci_clustered`), fairspec_experiment_mean_accepted_length, each with
- *   bound = mean | lower | upper (95% interval);
+ *   fairspec_experiment_speedup (Σ tokens / Σ ms over the plain reference's, the definition of
+ *   src/experiments/statistics/speed-up.ts), fairspec_experiment_acceptance_rate (its
+ *   request-clustered interval, `ci_clustered`), fairspec_experiment_mean_accepted_length, each
+ *   with bound = mean | lower | upper (95% interval);
  *   fairspec_experiment_latency_seconds{quantile = 0.5 | 0.95, bound};
  *   per treatment arm against the control: fairspec_experiment_speedup_difference{bound},
  *   fairspec_experiment_speedup_difference_p_adjusted (Holm), and
  *   fairspec_experiment_arm_worse_than_control: 1 when the arm is slower than the control and the
- *   Holm-adjusted Welch test on per-request tokens/ms (the same test as on speed-ups) is
- *   significant, else 0.
+ *   Holm-adjusted test of their tokens per second (Σ tokens / Σ seconds) is significant, else 0.
  * Per (experiment, arm): fairspec_experiment_fairness{figure} (mean, worst and best per-language
  * speed-up, max/min ratio, coefficient of variation, U) and fairspec_experiment_worst_language
  * {language}, the worst language's speed-up. Per treatment arm against the control:
@@ -69,7 +69,7 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
   perCell('fairspec_experiment_generated_tokens', 'Completion tokens an experiment arm generated in a language.', (c) => c.generatedTokens);
   perCellEstimate(
     'fairspec_experiment_speedup',
-    "An experiment arm's mean per-request speed-up over plain decoding by language, with its 95% confidence interval.",
+    "An experiment arm's speed-up over plain decoding by language, (sum of tokens / sum of ms) over the plain reference's, with its 95% interval.",
     (c) => c.speedUp,
   );
   perCellEstimate(
@@ -97,7 +97,7 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
   gauge(
     registry,
     'fairspec_experiment_speedup_difference',
-    'Speed-up of an arm minus the control arm by language (Welch), with its 95% interval.',
+    'Speed-up of an arm minus the control arm by language, with its 95% interval (delta method, the plain reference included).',
     BOUNDED_CELL_LABELS,
     (g) => {
       for (const { labels, comparison: c } of experimentComparisons(current())) {
@@ -108,11 +108,10 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
   gauge(
     registry,
     'fairspec_experiment_speedup_difference_p_adjusted',
-    "Holm-adjusted p-value of Welch's test of an arm's speed-up against the control's, by language.",
+    "Holm-adjusted p-value of the test of an arm's speed-up against the control's, by language.",
     CELL_LABELS,
     (g) => {
       for (const { labels, comparison: c } of experimentComparisons(current())) {
-        // The speed-up test is the tokens/s test rescaled: the same p-value, present with the difference.
         if (c.speedUp !== null && finite(c.speedUp.pAdjusted)) g.set(labels, c.speedUp.pAdjusted);
       }
     },
@@ -120,7 +119,7 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
   gauge(
     registry,
     'fairspec_experiment_arm_worse_than_control',
-    '1 when the arm is significantly slower than the control arm for the language (Holm-adjusted Welch test), else 0.',
+    '1 when the arm is significantly slower than the control arm for the language (Holm-adjusted test of tokens per second), else 0.',
     CELL_LABELS,
     (g) => {
       for (const { labels, comparison: c } of experimentComparisons(current())) {

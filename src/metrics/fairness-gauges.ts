@@ -10,7 +10,7 @@ import { finite, gauge } from './scrape-gauge.js';
  * fairspec_fairness_cross_entropy_variance: over the sliding window (src/fairness/sliding-window.ts).
  */
 export function registerFairnessGauges(registry: Registry, snapshot: () => WindowSnapshot): void {
-  gauge(registry, 'fairspec_fairness_speedup', 'Mean per-request speed-up over plain decoding in the live window, by language.', ['language'], (g) => {
+  gauge(registry, 'fairspec_fairness_speedup', 'Speed-up over plain decoding in the live window, by language: (sum of tokens / sum of ms) over the plain requests\' in the window.', ['language'], (g) => {
     for (const l of snapshot().languages) if (finite(l.speedUp)) g.set({ language: l.language }, l.speedUp);
   });
   gauge(registry, 'fairspec_fairness_cross_entropy', 'K_L: drafter-verifier cross-entropy per drafted token (nats) in the live window.', ['language'], (g) => {

@@ -22,11 +22,17 @@
 //     stdvar(sum by (language) (rate(fairspec_spec_decode_cross_entropy_sum_total[1h]))
 //          / sum by (language) (rate(fairspec_spec_decode_num_draft_tokens_total[1h])))
 //   output tokens / s      = sum by (language) (rate(fairspec_generation_tokens_total[1m]))
+//   speed-up over plain    = tokens / s of completed generations over plain decoding's, each a
+//                            ratio of sums (src/experiments/statistics/speed-up.ts):
+//     (sum by (language) (rate(fairspec_completed_generation_tokens_total[5m]))
+//        / sum by (language) (rate(fairspec_completed_generation_seconds_total[5m])))
+//     / (the same with {drafter="none"})     (grafana/prometheus/rules/recording.yml)
 //   p95 TTFT by language   = histogram_quantile(0.95, sum by (le, language)
 //                              (rate(fairspec_time_to_first_token_seconds_bucket[5m])))
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GenerateResult } from '../engine/types.js';
+import { tokensPerMs } from '../fairness/request-outcome.js';
 
 export interface MetricLabels {
   language: string;
@@ -67,6 +73,8 @@ export class MetricsRecorder {
   readonly #alphaSum: Counter<L>;
   readonly #crossEntropySum: Counter<L>;
   readonly #generationTokens: Counter<L>;
+  readonly #completedTokens: Counter<L>;
+  readonly #completedSeconds: Counter<L>;
   readonly #promptTokens: Counter<L>;
   readonly #requests: Counter<L | 'status'>;
   readonly #requestDuration: Histogram<L>;
@@ -74,6 +82,7 @@ export class MetricsRecorder {
   readonly #tpot: Histogram<L>;
   readonly #queueLength: Gauge<L>;
   readonly #running: Gauge<L>;
+  readonly #drafterErrors: Counter<'drafter'>;
 
   constructor(options: MetricsRecorderOptions) {
     this.#languageLabel = options.languageLabel;
@@ -101,6 +110,17 @@ export class MetricsRecorder {
       labels,
     );
     this.#generationTokens = counter('fairspec_generation_tokens_total', 'Completion tokens generated.', labels);
+    // The two sums a speed-up is the ratio of, over the generations the server's own figures count.
+    this.#completedTokens = counter(
+      'fairspec_completed_generation_tokens_total',
+      'Completion tokens of generations that ran to their end and produced tokens (the speed-up numerator).',
+      labels,
+    );
+    this.#completedSeconds = counter(
+      'fairspec_completed_generation_seconds_total',
+      'Total generation time of the same generations (the speed-up denominator).',
+      labels,
+    );
     this.#promptTokens = counter('fairspec_prompt_tokens_total', 'Prompt tokens processed (once per generated choice).', labels);
     this.#requests = counter('fairspec_requests_total', 'Completion requests by HTTP status (499: client went away).', [
       'language',
@@ -135,6 +155,13 @@ export class MetricsRecorder {
       labelNames: labels,
       registers,
     });
+    // Faults, not traffic: the drafter label alone. A burst is logged once; this counts every fault.
+    this.#drafterErrors = counter(
+      'fairspec_drafter_errors_total',
+      'Drafter forward passes that threw or gave non-finite logits; each one\'s generation went on with plain decoding.',
+      ['drafter'] as const,
+    );
+    for (const drafter of this.#drafters) this.#drafterErrors.inc({ drafter }, 0); // a series to rate() from the start
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -165,6 +192,10 @@ export class MetricsRecorder {
     s.acceptedPerPosition.forEach((count, position) => {
       this.#acceptedPerPos.inc({ ...labels, position: String(position) }, count);
     });
+    if (result.finishReason !== 'abort' && tokensPerMs(result) !== null) {
+      this.#completedTokens.inc(labels, result.completionTokens);
+      this.#completedSeconds.inc(labels, result.totalMs / 1000);
+    }
     if (result.completionTokens > 1) {
       this.#tpot.observe(labels, (result.totalMs - result.firstTokenMs) / 1000 / (result.completionTokens - 1));
     }
@@ -186,6 +217,11 @@ export class MetricsRecorder {
 
   running(labels: MetricLabels, delta: 1 | -1): void {
     this.#running.inc(labels, delta);
+  }
+
+  /** A drafter fault (a pack drafter's name; anything else counts as 'none'). */
+  drafterError(drafter: string): void {
+    this.#drafterErrors.inc({ drafter: this.#drafters.has(drafter) ? drafter : NO_DRAFTER });
   }
 
   get contentType(): string {

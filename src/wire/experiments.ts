@@ -1,10 +1,10 @@
-// Schemas of the experiments admin API. The request body is src/experiments/experiment.ts's own
-// ExperimentSchema; responses are the registry's experiments and the analysis summary
-// (src/experiments/analysis.ts) in snake_case.
+// Schemas of the experiments admin API (plugins/experiments.ts). The request body is
+// src/experiments/experiment.ts's own ExperimentSchema; responses are the registry's experiments
+// and the analysis summary (src/experiments/analysis.ts) in snake_case, mapped field by field in
+// experiment-summary.ts.
 
-import { Type, type TSchema } from '@fastify/type-provider-typebox';
-
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+import { Type, type Static } from 'typebox';
+import { nullable } from './nullable.js';
 
 const Interval = Type.Object({ low: Type.Number(), high: Type.Number() }, { title: 'Interval' });
 const Estimate = Type.Object(
@@ -41,6 +41,19 @@ export const ExperimentDeleted = Type.Object(
 
 export const ExperimentId = Type.Object({ id: Type.String({ description: 'Experiment id.' }) });
 
+export const ReadoutQuery = Type.Object(
+  {
+    scope: Type.Optional(
+      Type.Union([Type.Literal('replica'), Type.Literal('cluster')], {
+        description:
+          "replica (default): this server's own observations; cluster: every replica's and restart's, from their counters in " +
+          'Prometheus (FAIRSPEC_PROMETHEUS_URL).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const Cell = Type.Object(
   {
     language: Type.String(),
@@ -64,17 +77,43 @@ const Cell = Type.Object(
       }),
     ),
     tokens_per_step: nullable(Estimate),
-    tokens_per_second: nullable(Estimate),
+    tokens_per_second: nullable(Type.Object({ estimate: Type.Number(), ci: nullable(Interval) }, {
+      description: 'Σ completion tokens / Σ generation seconds over the requests; ci: delta method with the request as the unit.',
+    })),
     speed_up: nullable(Type.Object({ estimate: Type.Number(), ci: nullable(Interval) }, {
-      description: 'Mean per-request speed-up over plain decoding (completion tokens × plain ms per token / total ms); null without plain traffic in the experiment.',
+      description:
+        "Speed-up over plain decoding: tokens per second over the plain reference's (each a ratio of sums), so plain decoding reads 1. " +
+        "ci: delta method over both, the reference's noise included. null without a plain reference.",
     })),
     cross_entropy: nullable(Type.Number({ description: 'K_L in nats per drafted token.' })),
     plain_reference: nullable(
-      Type.Object({ ms_per_token: Type.Number(), source: Type.Union([Type.Literal('language'), Type.Literal('pooled')]), requests: Type.Integer() }),
+      Type.Object(
+        {
+          ms_per_token: Type.Number({ description: 'Σ ms / Σ tokens of its plain requests.' }),
+          source: Type.Union([Type.Literal('language'), Type.Literal('pooled')], {
+            description: "language: this language's plain requests; pooled: all languages' (below 10 of the language's own).",
+          }),
+          requests: Type.Integer(),
+          scope: Type.Union([Type.Literal('experiment'), Type.Literal('server')], {
+            description: "experiment: the experiment's plain arms (drafter null); server: the server's plain requests since the experiment was created.",
+          }),
+        },
+        { description: 'What speed_up divides by.' },
+      ),
     ),
-    latency_ms: Type.Object({ samples: Type.Integer(), p50: nullable(Estimate), p95: nullable(Estimate) }, {
-      description: 'Generation time quantiles with distribution-free 95% intervals.',
-    }),
+    latency_ms: Type.Object(
+      {
+        method: Type.Union([Type.Literal('sample'), Type.Literal('histogram')], {
+          description:
+            "sample: order statistics of a uniform sample of this replica's requests (scope replica); histogram: the cell's " +
+            "fixed buckets summed over replicas (scope cluster), p50/p95 as Prometheus' histogram_quantile, intervals widened to bucket edges.",
+        }),
+        samples: Type.Integer({ description: 'Requests the quantiles come from.' }),
+        p50: nullable(Estimate),
+        p95: nullable(Estimate),
+      },
+      { description: 'Generation time quantiles with distribution-free 95% intervals. Quantiles do not add across replicas, so the cluster read-out takes them from histograms.' },
+    ),
   },
   { title: 'ExperimentCell' },
 );
@@ -103,7 +142,10 @@ const Test = Type.Object(
     p_adjusted: Type.Number({ description: 'Holm-adjusted over every language × arm of the family.' }),
     significant: Type.Boolean(),
   },
-  { title: 'WelchTest' },
+  {
+    title: 'DifferenceTest',
+    description: 'tokens_per_second and speed_up: difference of ratios of sums, delta-method t-test; acceptance_rate: Welch on per-request rates.',
+  },
 );
 
 const WorstLanguage = Type.Object({ language: Type.String(), speed_up: Type.Number() }, { title: 'WorstLanguage' });
@@ -122,7 +164,7 @@ const WorstLanguageComparison = Type.Object(
   {
     title: 'WorstLanguageComparison',
     description:
-      'Parametric bootstrap: each (arm, language) mean speed-up drawn from its normal approximation, each arm reduced to its minimum; ci is the percentile interval of the drawn differences.',
+      'Parametric bootstrap: each (arm, language) speed-up drawn from N(estimate, se²) of its delta-method interval, each arm reduced to its minimum; ci is the percentile interval of the drawn differences.',
   },
 );
 
@@ -133,6 +175,10 @@ export const ExperimentSummary = Type.Object(
     description: Type.Optional(Type.String()),
     enabled: Type.Boolean(),
     created_at: Type.String({ format: 'date-time' }),
+    scope: Type.Union([Type.Literal('replica'), Type.Literal('cluster')], {
+      description: "replica: this server's observations since it started; cluster: every replica's and restart's, summed in Prometheus.",
+    }),
+    processes: Type.Integer({ description: 'Server processes whose observations the read-out sums (1 for scope replica).' }),
     confidence: Type.Number(),
     control: Type.String({ description: 'The control arm: the first.' }),
     languages: Type.Array(Type.String()),
@@ -158,7 +204,7 @@ export const ExperimentSummary = Type.Object(
         speed_up: nullable(Test),
         acceptance_rate: nullable(Test),
       }),
-      { description: "Each treatment arm against the control, per language: Welch's t-test." },
+      { description: 'Each treatment arm against the control, per language; speed_up over the same plain reference.' },
     ),
     worst_language: Type.Array(WorstLanguageComparison, {
       description: "Each treatment arm's worst-language speed-up against the control's (absent for an arm that shares no measured language with it).",
@@ -166,3 +212,6 @@ export const ExperimentSummary = Type.Object(
   },
   { title: 'ExperimentSummary' },
 );
+
+/** The read-out as it goes on the wire. */
+export type ExperimentSummaryBody = Static<typeof ExperimentSummary>;

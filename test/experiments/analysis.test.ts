@@ -20,10 +20,16 @@ interface Truth {
   crossEntropy: number;
 }
 
+/** Lognormal noise on a request's time (sd ≈ 20%), the same for plain and speculative requests. */
+function requestTime(random: RandomSource, tokens: number, speedUp: number): number {
+  return (tokens * PLAIN_MS_PER_TOKEN) / (speedUp * Math.exp(0.2 * standardNormal(random) - 0.02));
+}
+
 /**
  * An experiment `control` vs `scdf` where every request of (arm, language) has the given true
- * speed-up (times lognormal noise, sd ≈ 20%), acceptance and per-token cross-entropy. The plain
- * reference costs exactly 10 ms per token.
+ * speed-up (its time with lognormal noise, as plain decoding's), acceptance and per-token
+ * cross-entropy. The server's plain requests, `perCell` per language, cost 10 ms per token
+ * before the noise, so Σ tokens / Σ ms of an arm over theirs is truly x.speedUp.
  */
 function simulate(seed: number, truth: Record<string, { control: Truth; scdf: Truth }>, perCell = 200): ExperimentSummary {
   const random = createRandom(seed);
@@ -31,13 +37,14 @@ function simulate(seed: number, truth: Record<string, { control: Truth; scdf: Tr
   const store = new ExperimentStore({ reference });
   store.create({ id: 'ab', arms: [{ name: 'control', drafter: 'base', weight: 1 }, { name: 'scdf', drafter: 'scdf', weight: 1 }] });
   for (const [language, arms] of Object.entries(truth)) {
-    reference.record(language, outcome({ drafter: null, tokens: 100, totalMs: 100 * PLAIN_MS_PER_TOKEN }));
+    for (let i = 0; i < perCell; i++) {
+      const tokens = 32 + Math.floor(random.next() * 96);
+      reference.record(language, outcome({ drafter: null, tokens, totalMs: requestTime(random, tokens, 1) }));
+    }
     for (const [arm, x] of Object.entries(arms)) {
       for (let i = 0; i < perCell; i++) {
         const tokens = 32 + Math.floor(random.next() * 96);
-        // E[exp(σz − σ²/2)] = 1, so the mean speed-up is x.speedUp
-        const noise = Math.exp(0.2 * standardNormal(random) - 0.02);
-        const totalMs = (tokens * PLAIN_MS_PER_TOKEN) / (x.speedUp * noise);
+        const totalMs = requestTime(random, tokens, x.speedUp);
         const drafted = 64;
         const accepted = binomial(random, drafted, x.acceptance);
         store.record('ab', arm, language, outcome({ tokens, totalMs, drafted, accepted, crossEntropy: x.crossEntropy }));
@@ -66,9 +73,10 @@ t.test('arm B strictly better on one language: significant there, not on the oth
   t.ok(am.acceptanceRate!.significant, `am acceptance p = ${am.acceptanceRate!.pAdjusted}`);
   t.notOk(en.speedUp!.significant, `en speed-up p = ${en.speedUp!.pAdjusted}`);
   t.notOk(en.acceptanceRate!.significant, `en acceptance p = ${en.acceptanceRate!.pAdjusted}`);
-  // Speed-up and tokens/s are one test on two scales.
-  t.equal(am.speedUp!.pValue, am.tokensPerSecond!.pValue);
-  t.ok(Math.abs(am.tokensPerSecond!.difference - (am.speedUp!.difference * 1000) / PLAIN_MS_PER_TOKEN) < 1e-9);
+  // The same difference on two scales; the speed-up's test also carries the reference's noise.
+  const amReference = s.arms[0]!.languages.find((l) => l.language === 'am')!.plainReference!;
+  t.ok(Math.abs(am.tokensPerSecond!.difference - (am.speedUp!.difference * 1000) / amReference.msPerToken) < 1e-9);
+  t.ok(am.tokensPerSecond!.significant);
   t.ok(am.speedUp!.pAdjusted >= am.speedUp!.pValue, 'Holm never lowers a p-value');
 
   const control = s.arms[0]!;
@@ -78,7 +86,9 @@ t.test('arm B strictly better on one language: significant there, not on the oth
   const amControl = control.languages.find((l) => l.language === 'am')!;
   t.ok(amControl.speedUp!.ci!.low < 1.2 && 1.2 < amControl.speedUp!.ci!.high, 'speed-up interval covers the truth');
   t.ok(amControl.acceptanceRate!.ci!.low < 0.4 && 0.4 < amControl.acceptanceRate!.ci!.high, 'acceptance interval covers the truth');
-  t.equal(amControl.plainReference!.msPerToken, PLAIN_MS_PER_TOKEN);
+  // 10 ms per token over E[1 / noise] = e^0.04.
+  t.ok(Math.abs(amControl.plainReference!.msPerToken / (PLAIN_MS_PER_TOKEN * Math.exp(0.04)) - 1) < 0.05, `${amControl.plainReference!.msPerToken} ms per token`);
+  t.same([amControl.plainReference!.source, amControl.plainReference!.scope, amControl.plainReference!.requests], ['language', 'server', 200]);
 
   // Fairness: worst language am in both arms, s-CDF narrows the gap and U.
   t.equal(control.fairness.speedUp!.worst.language, 'am');
@@ -117,9 +127,11 @@ t.test('identical arms: significant in few seeds (family-wise 5%)', async (t) =>
 
 t.test('known values: Wilson interval, exact speed-ups, order-statistic latency interval', async (t) => {
   const reference = new PlainDecodingReference({ minRequests: 1 });
-  reference.record('en', outcome({ drafter: null, tokens: 10, totalMs: 100 }));
+  reference.record('en', outcome({ drafter: null, tokens: 10, totalMs: 1 }));
   const store = new ExperimentStore({ reference });
   store.create({ id: 'k', arms: [{ name: 'a', weight: 3 }, { name: 'b', weight: 1 }] });
+  // The server's plain requests since the experiment began (not the one before): 10 ms per token.
+  for (let i = 0; i < 2; i++) reference.record('en', outcome({ drafter: null, tokens: 10, totalMs: 100 }));
   // One request drafting 263 tokens with 81 accepted: Newcombe (1998) 81/263.
   store.record('k', 'a', 'en', outcome({ tokens: 100, totalMs: 500, drafted: 263, accepted: 81, drafts: 66, steps: 50 }));
   // 100 requests of speed-up exactly 2 with latencies 1..100 ms.
@@ -133,13 +145,15 @@ t.test('known values: Wilson interval, exact speed-ups, order-statistic latency 
   t.equal(a.acceptanceRate!.ciClustered, null, 'one request: no request-level interval');
   t.same(a.meanAcceptedLength, { estimate: 1 + 81 / 66, ci: null }, 'one request: no interval');
   t.same(a.tokensPerStep, { estimate: 2, ci: null });
-  t.same(a.speedUp, { estimate: 2, ci: null }, '100 tokens in 500 ms where plain takes 1000 ms');
+  t.same(a.speedUp, { estimate: 2, ci: null, se: null }, '100 tokens in 500 ms where plain takes 1000 ms');
+  t.same(a.plainReference, { msPerToken: 10, source: 'language', requests: 2, scope: 'server' });
   t.equal(a.latencyMs.p95!.ci, null, 'one sample');
   t.same(s.worstLanguage, [], 'one control request has no standard error: no worst-language comparison');
 
   const b = s.arms[1]!.languages[0]!;
   t.same(b.speedUp!.estimate, 2);
-  t.ok(Math.abs(b.speedUp!.ci!.high - 2) < 1e-12 && Math.abs(b.speedUp!.ci!.low - 2) < 1e-12, 'no spread, no width');
+  // Sums of squares cancel to rounding, not to 0.
+  t.ok(Math.abs(b.speedUp!.ci!.high - 2) < 1e-6 && Math.abs(b.speedUp!.ci!.low - 2) < 1e-6, 'no spread, no width');
   t.same(b.latencyMs.p50, { estimate: 50.5, ci: { low: 40, high: 61 } });
   t.same(b.latencyMs.p95!.ci, { low: 90, high: 100 });
   t.equal(b.latencyMs.samples, 100);
@@ -149,6 +163,42 @@ t.test('known values: Wilson interval, exact speed-ups, order-statistic latency 
   const cmp = s.comparisons[0]!;
   t.equal(cmp.tokensPerSecond, null, 'the control has a single request: no test');
   t.equal(s.arms[1]!.fairness.speedUp!.mean, 2);
+});
+
+t.test("plain arms against the experiment's plain share: one reads 1 exactly, two average to 1", async (t) => {
+  const random = createRandom(78);
+  const store = new ExperimentStore({ reference: new PlainDecodingReference() });
+  store.create({
+    id: 'aa',
+    arms: [
+      { name: 'a', drafter: null, weight: 1 },
+      { name: 'b', drafter: null, weight: 1 },
+      { name: 'fast', drafter: 'd', weight: 1 },
+    ],
+  });
+  for (let i = 0; i < 60; i++) {
+    for (const language of ['en', 'ja'] as const) {
+      const tokens = 8 + Math.floor(random.next() * 41);
+      store.record('aa', 'a', language, outcome({ drafter: null, tokens, totalMs: requestTime(random, tokens, 1) }));
+      if (language === 'en') store.record('aa', 'b', language, outcome({ drafter: null, tokens, totalMs: requestTime(random, tokens, 1) }));
+      store.record('aa', 'fast', language, outcome({ tokens, totalMs: requestTime(random, tokens, 2) }));
+    }
+  }
+  const s = summarise(store.snapshot('aa'));
+  const cell = (arm: string, language: string) => s.arms.find((x) => x.name === arm)!.languages.find((c) => c.language === language)!;
+  const ja = cell('a', 'ja').speedUp!;
+  t.equal(ja.estimate, 1, "ja's only plain arm is its reference");
+  t.same([ja.ci!.low, ja.ci!.high].map((x) => Math.round(x * 1e9) / 1e9), [1, 1], 'and has no width');
+  const [a, b] = [cell('a', 'en'), cell('b', 'en')];
+  const weights = [a, b].map((c) => c.generatedTokens / c.speedUp!.estimate);
+  const average = (weights[0]! * a.speedUp!.estimate + weights[1]! * b.speedUp!.estimate) / (weights[0]! + weights[1]!);
+  t.ok(Math.abs(average - 1) < 1e-12, `en: the two plain arms' time-weighted average is 1 (${a.speedUp!.estimate}, ${b.speedUp!.estimate})`);
+  for (const c of [a, b]) t.ok(c.speedUp!.ci!.low < 1 && 1 < c.speedUp!.ci!.high, `${c.speedUp!.estimate} [${c.speedUp!.ci!.low}, ${c.speedUp!.ci!.high}] covers 1`);
+  t.equal(a.plainReference!.scope, 'experiment');
+  const fast = cell('fast', 'en').speedUp!;
+  t.ok(fast.ci!.low < 2 && 2 < fast.ci!.high, `the drafted arm: 2 in [${fast.ci!.low}, ${fast.ci!.high}]`);
+  const ab = s.comparisons.find((c) => c.arm === 'b' && c.language === 'en')!;
+  t.notOk(ab.speedUp!.significant, `A/A: p = ${ab.speedUp!.pValue}`);
 });
 
 t.test('mean accepted length: 1 + the request-clustered interval of accepted / drafts', async (t) => {

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { isExperimentError } from '../../src/experiments/errors.js';
 import { ExperimentStore } from '../../src/experiments/experiment-store.js';
+import type { ReadoutInput } from '../../src/experiments/analysis.js';
+import { chooseReference } from '../../src/experiments/reference-choice.js';
 import { PlainDecodingReference } from '../../src/fairness/plain-reference.js';
 import { outcome } from '../fairness/fixtures/outcomes.js';
 
@@ -12,6 +14,12 @@ const definition = (id: string, enabled = true) => ({
     { name: 'scdf', drafter: 'drafter-scdf', weight: 1 },
   ],
 });
+
+/** The plain reference the read-out divides `language`'s speed-ups by, and where it comes from. */
+function referenceOf(input: ReadoutInput, language: string) {
+  const choice = chooseReference(input.experiment, input.cells, input.serverReference);
+  return { estimate: choice.sums.estimate(language, input.minReferenceRequests), scope: choice.scope, arms: [...choice.arms] };
+}
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -82,7 +90,7 @@ t.test('observations accumulate per (arm, language) cell', async (t) => {
   t.notOk(store.record('gone', 'scdf', 'en', outcome()), 'experiment deleted meanwhile');
   for (let i = 0; i < 10; i++) store.record('a', 'scdf', 'fr', outcome({ totalMs: 100 + i }));
   const snap = store.snapshot('a');
-  const cell = snap.cells.find((c) => c.arm === 'scdf' && c.language === 'en')!.cell;
+  const cell = snap.cells.find((c) => c.arm === 'scdf' && c.language === 'en')!.statistics;
   t.same(cell.counts, {
     requests: 2,
     generatedTokens: 96,
@@ -93,12 +101,17 @@ t.test('observations accumulate per (arm, language) cell', async (t) => {
     crossEntropySum: 48,
     verifierSteps: 24,
   });
-  t.equal(cell.tokensPerMs.n, 2);
-  t.equal(cell.acceptance.mean, (40 / 64 + 30 / 32) / 2);
-  const fr = snap.cells.find((c) => c.language === 'fr')!.cell;
-  t.equal(fr.latencyMs.seen, 10);
-  t.equal(fr.latencyMs.sorted().length, 4, 'reservoir bounded');
-  t.same(snap.reference.get('en'), { msPerToken: 10, source: 'pooled', requests: 1 }, 'the control arm with drafter null is the plain reference');
+  t.same([cell.timing.n, cell.timing.a, cell.timing.d, cell.plainTiming.n], [2, 96, 420, 0], '(tokens, ms) sums; no plain request');
+  t.equal(cell.acceptance.moments().mean, (40 / 64 + 30 / 32) / 2);
+  const fr = snap.cells.find((c) => c.language === 'fr')!;
+  t.equal(fr.statistics.latency.count, 10, 'the histogram counts every request');
+  t.equal(fr.latencySample!.length, 4, 'reservoir bounded');
+  const en = referenceOf(snap, 'en');
+  const { sums, ...reference } = en.estimate!;
+  t.same(reference, { msPerToken: 10, source: 'pooled', requests: 1 }, 'the control arm with drafter null is the plain reference');
+  t.same([sums.n, sums.a, sums.d], [1, 10, 100]);
+  t.equal(en.scope, 'experiment');
+  t.same(en.arms, ['control'], "only the plain arm's requests are in the reference");
   t.match(snap.createdAt, /^\d{4}-\d\d-\d\dT/);
 });
 
@@ -109,21 +122,30 @@ t.test('language labels beyond maxLanguages fold into other', async (t) => {
   t.same(store.snapshot('a').cells.map((c) => c.language).sort(), ['en', 'fr', 'other']);
 });
 
-t.test('a shared reference is read, not fed; each experiment otherwise has its own', async (t) => {
+t.test('the reference: the plain arms; without one the server\'s plain requests since creation, else the arms\' own', async (t) => {
+  const drafters = (id: string) => ({ id, arms: [{ name: 'base', drafter: 'd', weight: 1 }, { name: 'scdf', drafter: 'drafter-scdf', weight: 1 }] });
   const shared = new PlainDecodingReference({ minRequests: 1 });
+  shared.record('en', outcome({ drafter: null, tokens: 1, totalMs: 100 }));
   const store = new ExperimentStore({ reference: shared });
-  store.create(definition('a'));
-  store.record('a', 'control', 'en', outcome({ drafter: null }));
-  t.equal(shared.estimate('en'), null);
+  store.create(definition('a', false));
+  store.create(drafters('b'));
+  store.record('a', 'control', 'en', outcome({ drafter: null, tokens: 2, totalMs: 4 }));
+  store.record('b', 'base', 'en', outcome({ drafter: null, tokens: 1, totalMs: 5 }));
+  t.equal(referenceOf(store.snapshot('a'), 'en').estimate!.msPerToken, 2, 'a: its plain arm, not the shared reference');
+  t.equal(referenceOf(store.snapshot('b'), 'en').estimate, null, 'b: no plain request since it was created (the store does not feed the shared one)');
   shared.record('en', outcome({ drafter: null, tokens: 1, totalMs: 3 }));
-  t.equal(store.snapshot('a').reference.get('en')!.msPerToken, 3);
+  shared.record('en', outcome({ drafter: null, tokens: 1, totalMs: 5 }));
+  const b = referenceOf(store.snapshot('b'), 'en');
+  t.same([b.estimate!.msPerToken, b.estimate!.requests, b.scope], [4, 2, 'server']);
+  t.same(b.arms, ['base', 'scdf'], "every arm's plain requests are in the server's");
+  t.same(store.snapshot('a').serverReference, null, 'an experiment with a plain arm keeps no server reference');
 
   const own = new ExperimentStore();
-  own.create(definition('a'));
-  own.create(definition('b', false));
-  own.record('a', 'control', 'en', outcome({ drafter: null, tokens: 1, totalMs: 3 }));
-  t.equal(own.snapshot('a').reference.get('en')!.msPerToken, 3);
-  t.equal(own.snapshot('b').reference.size, 0, 'experiment b saw no traffic');
+  own.create(drafters('c'));
+  own.record('c', 'base', 'en', outcome({ drafter: null, tokens: 1, totalMs: 3 }));
+  own.record('c', 'scdf', 'en', outcome({ tokens: 1, totalMs: 1 }));
+  const c = referenceOf(own.snapshot('c'), 'en');
+  t.same([c.estimate!.msPerToken, c.scope], [3, 'experiment'], "no shared reference: the arms' own γ = 0 requests");
 });
 
 t.test('the registry holds at most maxExperiments, at boot and through create', async (t) => {

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { createRandom, standardNormal } from '../../src/engine/random.js';
-import { compareWorstLanguages, type LanguageMean } from '../../src/experiments/worst-language.js';
+import { compareWorstLanguages, type LanguageEstimate } from '../../src/experiments/worst-language.js';
 
-const arm = (name: string, means: LanguageMean[]) => ({ name, means });
-const m = (language: string, mean: number, se = 0.02): LanguageMean => ({ language, mean, se });
+const arm = (name: string, estimates: LanguageEstimate[]) => ({ name, estimates });
+const m = (language: string, estimate: number, se = 0.02): LanguageEstimate => ({ language, estimate, se });
 
 t.test('a clearly better worst language: positive difference, interval excludes 0, probability near 1', async (t) => {
   const r = compareWorstLanguages(arm('scdf', [m('sw', 1.5), m('en', 2), m('th', 2)]), arm('baseline', [m('sw', 1.2), m('en', 2), m('th', 2)]))!;
@@ -36,7 +36,7 @@ t.test('identical arms with several languages near the minimum: a coin flip, int
 t.test('only languages both arms measured with a standard error count; none gives null', async (t) => {
   const r = compareWorstLanguages(
     arm('scdf', [m('sw', 1.5), m('en', 2), m('zh', 0.5)]),
-    arm('baseline', [m('sw', 1.2), m('en', 2), { language: 'am', mean: 0.9, se: NaN }]),
+    arm('baseline', [m('sw', 1.2), m('en', 2), { language: 'am', estimate: 0.9, se: NaN }]),
   )!;
   t.equal(r.languages, 2, 'zh only in the arm, am without a standard error');
   t.same(r.armWorst.language, 'sw');

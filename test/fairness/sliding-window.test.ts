@@ -1,5 +1,4 @@
 import t from 'tap';
-import { PlainDecodingReference } from '../../src/fairness/plain-reference.js';
 import { SlidingWindowFairness } from '../../src/fairness/sliding-window.js';
 import { outcome } from './fixtures/outcomes.js';
 
@@ -16,7 +15,7 @@ t.test('per-language speed-up, acceptance, K_L and the fairness summary', async 
     w.record('en', outcome({ drafter: null, tokens: 50, totalMs: 500 }));
     w.record('am', outcome({ drafter: null, tokens: 50, totalMs: 500 }));
   }
-  // en: speed-up 2 and 3 (mean 2.5); am: 1.25. Cross-entropy 0.5 vs 1.5 nats per drafted token.
+  // en: two requests at 2x and 3x; am: one at 1.25x. Cross-entropy 0.5 vs 1.5 nats per drafted token.
   w.record('en', outcome({ tokens: 100, totalMs: 500, drafted: 80, accepted: 60, drafts: 20, crossEntropy: 0.5 }));
   w.record('en', outcome({ tokens: 90, totalMs: 300, drafted: 80, accepted: 60, drafts: 20, crossEntropy: 0.5 }));
   w.record('am', outcome({ tokens: 100, totalMs: 800, drafted: 100, accepted: 25, drafts: 25, crossEntropy: 1.5 }));
@@ -27,9 +26,10 @@ t.test('per-language speed-up, acceptance, K_L and the fairness summary', async 
   t.equal(en.acceptanceRate, 0.75);
   t.equal(en.meanAcceptedLength, 1 + 120 / 40);
   t.equal(en.crossEntropy, 0.5);
-  t.ok(Math.abs(en.speedUp! - (10 * 1 + 2 + 3) / 12) < 1e-12, 'plain requests count as speed-up 1');
-  t.ok(Math.abs(en.tokensPerSecond! - ((10 * 100 + 200 + 300) / 12)) < 1e-9);
-  t.ok(Math.abs(am.speedUp! - (10 + 1.25) / 11) < 1e-12);
+  // Ratios of sums, plain requests included: (Σ tokens / Σ ms) / (0.1 tokens per ms of plain decoding).
+  t.ok(Math.abs(en.speedUp! - 690 / 5800 / 0.1) < 1e-12, `en ${en.speedUp}`);
+  t.ok(Math.abs(en.tokensPerSecond! - (690 / 5800) * 1000) < 1e-9);
+  t.ok(Math.abs(am.speedUp! - 600 / 5800 / 0.1) < 1e-12, `am ${am.speedUp}`);
   t.same(s.fairness.speedUp!.worst.language, 'am');
   t.equal(s.fairness.unfairness, 0.25, 'Var(0.5, 1.5)');
   t.equal(en.reference!.source, 'language');
@@ -54,14 +54,22 @@ t.test('old buckets leave the window', async (t) => {
   t.same(w.snapshot().fairness, { speedUp: null, crossEntropy: null, unfairness: null });
 });
 
-t.test('a shared reference is read, not fed', async (t) => {
-  const reference = new PlainDecodingReference({ minRequests: 1 });
-  const w = new SlidingWindowFairness({ reference, now: () => 0 });
-  w.record('en', outcome({ drafter: null, tokens: 10, totalMs: 100 }));
-  t.equal(reference.estimate('en'), null, 'its owner records plain requests, once');
-  t.equal(w.snapshot().languages[0]!.speedUp, null);
-  reference.record('en', outcome({ drafter: null, tokens: 10, totalMs: 50 }));
-  t.equal(w.snapshot().languages[0]!.speedUp, 0.5, '10 tokens in 100 ms where plain decoding takes 50 ms');
+t.test("the reference is the window's plain requests: the language's own from minRequests, else all languages'", async (t) => {
+  const c = clock(0);
+  const w = new SlidingWindowFairness({ windowMs: 20_000, bucketMs: 10_000, now: c.now, minRequests: 2 });
+  const en = () => w.snapshot().languages.find((l) => l.language === 'en')!;
+  w.record('en', outcome({ tokens: 10, totalMs: 100 }));
+  t.equal(en().speedUp, null, 'no plain request in the window');
+  w.record('am', outcome({ drafter: null, tokens: 10, totalMs: 50 }));
+  t.equal(en().speedUp, 0.5, "10 tokens in 100 ms where plain decoding (am's, pooled) takes 50 ms");
+  t.equal(en().reference!.source, 'pooled');
+  c.advance(10_000);
+  for (let i = 0; i < 2; i++) w.record('en', outcome({ drafter: null, tokens: 10, totalMs: 200 }));
+  t.ok(Math.abs(en().speedUp! - 30 / 500 / (20 / 400)) < 1e-12, `en's own reference: ${en().speedUp}`);
+  t.same([en().reference!.source, en().reference!.requests], ['language', 2]);
+  c.advance(20_000);
+  t.same(w.snapshot().languages, [], 'everything left the window');
+  t.throws(() => new SlidingWindowFairness({ minRequests: 0 }), RangeError);
 });
 
 t.test('options are checked', async (t) => {

@@ -66,6 +66,8 @@ t.test('one generation: exact exposition lines', async (t) => {
     'fairspec_spec_decode_alpha_sum_total{language="am",drafter="scdf",arm="none"} 4.5',
     'fairspec_spec_decode_cross_entropy_sum_total{language="am",drafter="scdf",arm="none"} 2.25',
     'fairspec_generation_tokens_total{language="am",drafter="scdf",arm="none"} 5',
+    'fairspec_completed_generation_tokens_total{language="am",drafter="scdf",arm="none"} 5',
+    'fairspec_completed_generation_seconds_total{language="am",drafter="scdf",arm="none"} 0.05',
     'fairspec_prompt_tokens_total{language="am",drafter="scdf",arm="none"} 7',
     'fairspec_requests_total{language="am",drafter="scdf",arm="none",status="200"} 1',
     'fairspec_request_duration_seconds_count{language="am",drafter="scdf",arm="none"} 1',
@@ -77,6 +79,18 @@ t.test('one generation: exact exposition lines', async (t) => {
     t.ok(lines.includes(expected), expected);
   }
   t.notMatch(text, /^process_/m, 'no process metrics when disabled');
+});
+
+t.test('the speed-up sums count completed generations that produced tokens, as the server\'s own figures do', async (t) => {
+  const r = recorder();
+  const l = r.labels('en', 'scdf');
+  r.observeGeneration(l, result);
+  r.observeGeneration(l, { ...result, finishReason: 'abort', completionTokens: 3, totalMs: 40 });
+  r.observeGeneration(l, { ...result, finishReason: 'stop', completionTokens: 0, totalMs: 30 });
+  const text = await r.metrics();
+  t.match(text, /^fairspec_generation_tokens_total\{language="en",drafter="scdf",arm="none"\} 8$/m, 'every generation');
+  t.match(text, /^fairspec_completed_generation_tokens_total\{language="en",drafter="scdf",arm="none"\} 5$/m, 'the completed one with tokens');
+  t.match(text, /^fairspec_completed_generation_seconds_total\{language="en",drafter="scdf",arm="none"\} 0.05$/m);
 });
 
 t.test('queue and running gauges move both ways', async (t) => {

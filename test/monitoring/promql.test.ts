@@ -12,7 +12,7 @@
 // also sends two requests per language without an override, from users in each arm, so the
 // experiment, fairness and routing gauges all have data. Every number the Experiment dashboard's
 // fairspec_experiment_* panels return through Prometheus is then held against the same figure in
-// GET /v1/experiments/promql (test/monitoring/experiment-readout.ts says where each one sits).
+// GET /v1/experiments/promql (monitoring/experiment-readout.ts says where each one sits).
 //
 // Series listed as PENDING below (none now: the fairness window, the routing policy and the
 // experiments export everything grafana/README.md assumed) would be reported as TODO, not
@@ -29,9 +29,9 @@ import { benchPrompts } from '../../bench/prompts.js';
 import { assignArm } from '../../src/experiments/assignment.js';
 import { parseExperiment } from '../../src/experiments/experiment.js';
 import { ADMIN_TOKEN, buildTestApp, completionBody, listen } from '../helpers/build-app.js';
-import { compareWithReadout, experimentDashboardQueries, type ExperimentReadout } from './experiment-readout.js';
-import { dashboardExpressions, metricNames, ruleExpressions, type Expression } from './monitoring-expressions.js';
-import { findExecutable, PrometheusServer, sleep, type QueryResult } from './prometheus-server.js';
+import { compareWithReadout, experimentDashboardQueries, type ExperimentReadout } from '../../monitoring/experiment-readout.js';
+import { dashboardExpressions, metricNames, ruleExpressions, type Expression } from '../../monitoring/monitoring-expressions.js';
+import { findExecutable, PrometheusServer, sleep, type QueryResult } from '../../monitoring/prometheus-server.js';
 
 /** Assumed series the server does not export yet. */
 const PENDING_METRICS: ReadonlySet<string> = new Set<string>();
@@ -129,10 +129,28 @@ async function run(t: Test, binary: string): Promise<void> {
     throw new Error(`Prometheus did not scrape ${sent} requests in time:\n${prometheus.log}`);
   };
 
+  /**
+   * Until Prometheus has scraped the experiment's read-out of all its traffic: the gauges reuse a
+   * read-out for up to FAIRSPEC_READOUT_CACHE_MS, so the scrapes right after the last request may
+   * still show an earlier one.
+   */
+  const readoutScraped = async (): Promise<void> => {
+    const reply = await app.inject({ method: 'GET', url: `/v1/experiments/${experiment.id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const requests = (reply.json() as ExperimentReadout).arms.reduce((sum, arm) => sum + arm.languages.reduce((s, c) => s + c.requests, 0), 0);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const r = await prometheus.query(`sum(fairspec_experiment_requests{job="fairspec",experiment="${experiment.id}"})`);
+      if (r.ok && Number(r.samples[0]?.value[1]) === requests) return;
+      await sleep(250);
+    }
+    throw new Error(`Prometheus did not scrape the read-out of ${requests} experiment requests in time:\n${prometheus.log}`);
+  };
+
   await wave(0);
   await scraped();
   await wave(1);
   await scraped();
+  await readoutScraped();
 
   // ---- what the server exports, and what each expression needs -------------------------------
   const exposition = (await app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -224,7 +242,7 @@ async function run(t: Test, binary: string): Promise<void> {
     const readout = reply.json() as ExperimentReadout;
     const queries = experimentDashboardQueries(`${REPO}grafana/dashboards`);
     t.ok(queries.length >= 20, `${queries.length} Experiment-dashboard queries read the experiment's gauges`);
-    // The experiment's numbers change only with its traffic, which ended before the last scrape.
+    // The experiment's numbers change only with its traffic, which ended before the scrape of its last read-out.
     const shown = new Set<string>();
     for (const c of await compareWithReadout(queries, (expr) => prometheus.query(expr), readout, shown)) {
       t.equal(c.error, undefined, `${c.source}: parses`);

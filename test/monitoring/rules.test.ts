@@ -8,7 +8,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { findExecutable } from './prometheus-server.js';
+import { findExecutable } from '../../monitoring/prometheus-server.js';
 
 const PROMETHEUS_DIR = fileURLToPath(new URL('../../grafana/prometheus/', import.meta.url));
 const promtool = findExecutable('promtool', process.env.PROMTOOL_BIN);

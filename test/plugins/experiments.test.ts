@@ -199,8 +199,7 @@ t.test('experiment traffic: arms route, responses say so, the read-out has per-a
     t.ok(p.generated_tokens > 0 && p.generated_tokens <= 6 * 12);
     t.equal(p.acceptance_rate, null, 'plain decoding drafts nothing');
     t.equal(p.plain_reference.source, 'pooled', 'fewer than 10 plain requests per language: the pooled reference');
-    // Not 1 on the dot: the reference is a ratio of sums, the estimate a mean of per-request
-    // ratios, and a cold first request pulls them apart.
+    t.equal(p.plain_reference.scope, 'experiment', "the experiment's plain arm");
     t.ok(p.speed_up.estimate > 0 && p.plain_reference.ms_per_token > 0, 'a speed-up over the plain reference');
     t.ok(s.acceptance_rate.estimate > 0 && s.acceptance_rate.estimate <= 1);
     t.ok(s.acceptance_rate.ci.low <= s.acceptance_rate.estimate && s.acceptance_rate.estimate <= s.acceptance_rate.ci.high, 'Wilson interval');
@@ -217,6 +216,11 @@ t.test('experiment traffic: arms route, responses say so, the read-out has per-a
     t.match(comparison, { arm: 'small', control: 'plain', tokens_per_second: { significant: Boolean } });
     t.type(comparison.speed_up.p_adjusted, 'number');
   }
+  // The plain arm is the reference, pooled over en and fr: its time-weighted speed-up is 1 exactly.
+  const plainCells = ['en', 'fr'].map((language) => cell(plain, language));
+  const tokens = plainCells.reduce((sum, c) => sum + c.generated_tokens, 0);
+  const time = plainCells.reduce((sum, c) => sum + c.generated_tokens / c.speed_up.estimate, 0);
+  t.ok(Math.abs(tokens / time - 1) < 1e-12, `plain decoding reads 1 against itself (${tokens / time})`);
   t.type(small.fairness.unfairness, 'number', 'U over the languages the small arm drafted in');
   t.equal(plain.fairness.unfairness, null, 'the plain arm drafts nothing');
   t.match(small.fairness.speed_up, { languages: 3, worst: { language: String, value: Number } });

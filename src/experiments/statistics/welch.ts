@@ -4,20 +4,12 @@
 // Arms of an A/B test get different traffic and different spreads, so the pooled-variance
 // Student test would be miscalibrated.
 
-import { upperTail, type Interval } from './interval.js';
+import { upperTail, type DifferenceTest } from './interval.js';
 import type { SampleMoments } from './running-moments.js';
 import { studentTQuantile, studentTTwoSided } from './student-t.js';
 
-export interface WelchResult {
-  /** Treatment mean minus control mean. */
-  difference: number;
-  /** Confidence interval of the difference. */
-  ci: Interval;
-  t: number;
-  df: number;
-  /** Two-sided p-value of "the means are equal". */
-  pValue: number;
-}
+/** Treatment mean minus control mean; pValue tests "the means are equal". */
+export type WelchResult = DifferenceTest;
 
 /** Compares `treatment` with `control`; null when either has fewer than two values. */
 export function welchTTest(control: SampleMoments, treatment: SampleMoments, confidence = 0.95): WelchResult | null {
