@@ -16,6 +16,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY plugins ./plugins
+COPY bin ./bin
 COPY app.ts server.ts ./
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # onnxruntime-node ships binaries for every OS and CPU (~300 MB) and loads

@@ -1,7 +1,14 @@
 // The HTTP layer's one entry: builds fairspec's parts (src/fairspec.ts, the composition root),
 // decorates the Fastify instance with them once, and registers the plugins (one per capability,
-// in plugins/) that adapt them to HTTP. Error handling and body parsing come first, then
-// draining, the OpenAPI collector before any route, and the routes.
+// in plugins/) that adapt them to HTTP. Error handling and body parsing come first, then the
+// Host check, draining, the OpenAPI collector before any route, and the routes.
+//
+// Every phase in which the server waits on a client has a limit (issue 16): the headers
+// (FAIRSPEC_HEADERS_TIMEOUT_MS) and the whole request (FAIRSPEC_BODY_TIMEOUT_MS; Node answers
+// 408 and closes the connection), an idle keep-alive connection and an unread stream
+// (FAIRSPEC_IDLE_TIMEOUT_MS); a completion's own time is FAIRSPEC_REQUEST_TIMEOUT_MS
+// (plugins/completions.ts). There is no socket inactivity timeout: a non-streaming completion is
+// silent while it generates.
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,6 +16,7 @@ import type { Config } from './src/config.js';
 import { createFairspec, type Fairspec, type RoutingPolicyOptions } from './src/fairspec.js';
 import errors from './plugins/errors.js';
 import jsonBody from './plugins/json-body.js';
+import allowedHosts from './plugins/allowed-hosts.js';
 import drain from './plugins/drain.js';
 import docs from './plugins/docs.js';
 import metrics from './plugins/metrics.js';
@@ -38,6 +46,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimit,
+    requestTimeout: config.bodyTimeoutMs,
+    keepAliveTimeout: config.idleTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.bodyTimeoutMs,
+      // How often Node looks for connections past those two limits (its default is 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
     // Requests arriving while draining reach our handlers, which answer in OpenAI's error shape.
     return503OnClosing: false,
     ajv: {
@@ -58,16 +74,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   app.addHook('preClose', async () => fairspec.stopAdmitting());
   app.addHook('onClose', async () => fairspec.close());
 
-  await app.register(errors);
-  await app.register(jsonBody);
-  await app.register(drain);
-  await app.register(docs);
-  await app.register(metrics);
-  await app.register(routing);
-  await app.register(experiments);
-  await app.register(drafters);
-  await app.register(health);
-  await app.register(models);
-  await app.register(completions);
+  // In dependency order: errors and body parsing first, the OpenAPI collector before any route.
+  for (const plugin of [errors, jsonBody, allowedHosts, drain, docs, metrics, routing, experiments, drafters, health, models, completions]) await app.register(plugin);
   return app;
 }

@@ -1,10 +1,26 @@
 // Entry point: validate the configuration, load the pack, listen. SIGTERM/SIGINT stop new
 // work and drain what is running; past FAIRSPEC_DRAIN_TIMEOUT_MS in-flight generations are
 // aborted; a second signal exits at once.
+//
+// With FAIRSPEC_SHUTDOWN_LINGER_MS the server first stops admitting (GET /readyz 503, completions
+// 503 for a load balancer to retry elsewhere), waits for its last generation, and stays up that
+// long before it closes: Prometheus then scrapes the experiment counters after their last
+// increment, so the cluster read-out (src/cluster/cluster-readout.ts) loses nothing to a
+// restart. The drain deadline counts from the signal.
 
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './src/config.js';
 import { errorCode } from './src/error-codes.js';
+
+/** Stops admitting, waits for the last generation, then `ms` more while /metrics is still served. */
+async function linger(app: Awaited<ReturnType<typeof buildApp>>, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  const { fairspec } = app;
+  fairspec.stopAdmitting();
+  await fairspec.requestQueue.idle();
+  app.log.info({ ms, incarnation: fairspec.incarnation }, 'last generation done; lingering for a final scrape');
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -36,17 +52,19 @@ async function main(): Promise<void> {
       setTimeout(() => process.exit(1), 5000).unref();
     }, config.drainTimeoutMs);
     deadline.unref();
-    app.close().then(
-      () => {
-        clearTimeout(deadline);
-        app.log.info('drained; bye');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        app.log.error({ err }, 'error while closing');
-        process.exit(1);
-      },
-    );
+    linger(app, config.shutdownLingerMs)
+      .then(() => app.close())
+      .then(
+        () => {
+          clearTimeout(deadline);
+          app.log.info('drained; bye');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          app.log.error({ err }, 'error while closing');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -17,11 +17,17 @@
 //
 // --plain-fraction of the requests ask for plain decoding (speculative.draft_length = 0): the
 // per-language reference that the measured speed-up panels divide by.
+//
+// --summary-json FILE writes what the client saw, for scripts that check the server against it
+// (bench/cluster-local.sh): requests sent, answered and dropped, statuses, and per experiment arm
+// and language (from each response's `speculative.arm`) the choices and completion tokens served.
 
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import type { CompletionResponseBody } from '../src/wire/completions.js';
 import type { ModelListBody } from '../src/wire/models.js';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type BenchPrompt } from './prompts.js';
@@ -45,6 +51,7 @@ const USAGE = `Usage: npx tsx bench/load-generator.ts [options]
   --drain-s S            wait for in-flight requests after the last send (default 120)
   --seed N               seed of arrivals, user and language choice (default 1)
   --model ID             model id (default: the first of GET /v1/models)
+  --summary-json FILE    write the run's counts (statuses; per experiment arm and language: choices, tokens)
   -h, --help`;
 
 const DEFAULT_LANGUAGES = 'en,de,ru,ja,ar,hi,zh,fr,es,ko,tr,pl';
@@ -66,6 +73,7 @@ interface Options {
   drainMs: number;
   seed: number;
   model: string | undefined;
+  summaryJson: string | undefined;
 }
 
 function number(name: string, raw: string | undefined, fallback: number, min: number, max: number, integer = false): number {
@@ -112,6 +120,7 @@ function parseOptions(argv: string[]): Options {
       'drain-s': { type: 'string' },
       seed: { type: 'string' },
       model: { type: 'string' },
+      'summary-json': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -143,6 +152,7 @@ function parseOptions(argv: string[]): Options {
     drainMs: number('drain-s', values['drain-s'], 120, 0, 3600) * 1000,
     seed: number('seed', values.seed, 1, 0, 2 ** 32 - 1, true),
     model: values.model,
+    summaryJson: values['summary-json'],
   };
 }
 
@@ -188,6 +198,8 @@ interface Outcome {
   /** HTTP status, or 'timeout' / 'error' when no response came. */
   status: string;
   ms: number;
+  /** A 200's experiment and arm (absent when not assigned), choices and completion tokens. */
+  served?: { experiment?: string; arm?: string; choices: number; tokens: number };
 }
 
 async function main(): Promise<void> {
@@ -267,8 +279,15 @@ async function main(): Promise<void> {
         signal: AbortSignal.timeout(options.requestTimeoutMs),
       })
       .then(async ({ statusCode, body: reply }) => {
-        await reply.dump();
-        outcomes.push({ language, status: String(statusCode), ms: performance.now() - started });
+        if (statusCode !== 200) {
+          await reply.dump();
+          outcomes.push({ language, status: String(statusCode), ms: performance.now() - started });
+          return;
+        }
+        const completion = (await reply.json()) as CompletionResponseBody;
+        const { experiment, arm } = completion.speculative;
+        const served = { ...(experiment !== undefined && { experiment }), ...(arm !== undefined && { arm }), choices: completion.choices.length, tokens: completion.usage.completion_tokens };
+        outcomes.push({ language, status: '200', ms: performance.now() - started, served });
       })
       .catch((err: unknown) => {
         const { name, code } = err as { name?: string; code?: string };
@@ -302,6 +321,24 @@ async function main(): Promise<void> {
   if (!drained) process.stderr.write(`drain: ${inFlight.size} requests still in flight after ${options.drainMs / 1000}s; abandoning them\n`);
   await pool.destroy();
   report(outcomes, languages, sent, dropped, (performance.now() - start) / 1000);
+  if (options.summaryJson !== undefined) writeFileSync(options.summaryJson, `${JSON.stringify(summary(outcomes, sent, dropped), null, 2)}\n`);
+}
+
+/** The run's counts as JSON: what a server-side tally must match. */
+function summary(outcomes: Outcome[], sent: number, dropped: number) {
+  const statuses: Record<string, number> = {};
+  const cells = new Map<string, { experiment: string | null; arm: string | null; language: string; requests: number; choices: number; tokens: number }>();
+  for (const o of outcomes) {
+    statuses[o.status] = (statuses[o.status] ?? 0) + 1;
+    if (!o.served) continue;
+    const key = `${o.served.experiment}\0${o.served.arm}\0${o.language}`;
+    let cell = cells.get(key);
+    if (!cell) cells.set(key, (cell = { experiment: o.served.experiment ?? null, arm: o.served.arm ?? null, language: o.language, requests: 0, choices: 0, tokens: 0 }));
+    cell.requests++;
+    cell.choices += o.served.choices;
+    cell.tokens += o.served.tokens;
+  }
+  return { sent, completed: outcomes.length, dropped, statuses, cells: [...cells.values()] };
 }
 
 function report(outcomes: Outcome[], languages: string[], sent: number, dropped: number, seconds: number): void {

@@ -32,6 +32,8 @@ export interface Expression {
 const GRAFANA_RANGES: Readonly<Record<string, string>> = { __rate_interval: '5m', __interval: '5m', __range: '5m' };
 /** What a multi-value variable with "All" selected becomes (the dashboards' allValue). */
 export const ALL_VALUE = '.*';
+/** Series Prometheus writes itself for every scrape, not the server (alerts.yml's target-down alert reads `up`). */
+export const SCRAPE_SERIES: ReadonlySet<string> = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
 
 interface Panel {
   title?: string;

@@ -1,9 +1,12 @@
 // POST /v1/completions: OpenAI's legacy completions API, JSON or server-sent events.
 // The work is CompletionService's (src/completion-service.ts) and the wire format is in
 // completions-format.ts; this file ties a request's connection to an AbortSignal (a client that
-// goes away, stream or not, aborts its generation within one engine step) and writes the reply.
+// goes away, stream or not, aborts its generation within one engine step; so do the drain
+// deadline and FAIRSPEC_REQUEST_TIMEOUT_MS) and writes the reply. The order is the service's:
+// plan (cheap checks), admit (429 / 503 at once), tokenize (off the event loop), run. A stream
+// holds its generation while the client is not reading (sse-stream.ts), and every stream ends
+// with `data: [DONE]`, an error event before it when the generation failed.
 
-import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CompletionPlan, CompletionService } from '../src/completion-service.js';
@@ -15,6 +18,7 @@ import { CompletionChunk, CompletionHeaders, CompletionRequest, CompletionRespon
 import { chunks, logFields, responseMeta, toCompletion, toParams, type ResponseMeta } from './completions-format.js';
 import { errorResponses } from '../src/wire/error.js';
 import { toOpenAIError } from './errors.js';
+import { SseStream } from './sse-stream.js';
 
 interface Run {
   service: CompletionService;
@@ -24,6 +28,8 @@ interface Run {
   arrivedAt: number;
   /** True once the response closed before it was complete. */
   clientGone: () => boolean;
+  /** True once FAIRSPEC_REQUEST_TIMEOUT_MS passed since arrival. */
+  timedOut: () => boolean;
 }
 
 const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -77,12 +83,23 @@ const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
       labels.set(request, plan.labels);
 
       // One signal per request: the client went away (the response closed before it was
-      // complete), or the drain deadline passed (fastify.abortInFlight after SIGTERM).
+      // complete), the drain deadline passed (fastify.abortInFlight after SIGTERM), or the
+      // whole-request limit did.
       const controller = new AbortController();
       let clientGone = false;
+      let timedOut = false;
       const onShutdown = (): void => controller.abort();
       fastify.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+      const deadline = setTimeout(
+        () => {
+          timedOut = true;
+          controller.abort();
+        },
+        Math.max(0, fastify.config.requestTimeoutMs - (performance.now() - arrivedAt)),
+      );
+      deadline.unref();
       reply.raw.once('close', () => {
+        clearTimeout(deadline);
         fastify.shutdownSignal.removeEventListener('abort', onShutdown);
         if (!reply.raw.writableEnded) {
           clientGone = true;
@@ -90,9 +107,15 @@ const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
         }
       });
       const slot = service.admit(plan, controller.signal);
-      const run: Run = { service, plan, slot, signal: controller.signal, arrivedAt, clientGone: () => clientGone };
+      const run: Run = { service, plan, slot, signal: controller.signal, arrivedAt, clientGone: () => clientGone, timedOut: () => timedOut };
+      try {
+        await service.tokenize(plan, controller.signal);
+      } catch (err) {
+        slot.release();
+        throw abortReason(err, run);
+      }
       const meta = responseMeta(fastify.config.modelId);
-      if (request.body.stream === true) return stream(reply, run, meta, request.body);
+      if (request.body.stream === true) return stream(reply, run, meta, request.body, fastify.config.idleTimeoutMs);
 
       const results = await service.run(plan, run.slot, { signal: run.signal, arrivedAt }).catch((err: unknown) => {
         throw abortReason(err, run);
@@ -104,48 +127,55 @@ const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   );
 };
 
-/** An aborted run whose client is still there was stopped by the drain deadline. */
+/** An aborted run whose client is still there was stopped by the whole-request limit or the drain deadline. */
 function abortReason(err: unknown, run: Run): unknown {
   if (err instanceof AbortedError && !run.clientGone()) {
+    if (run.timedOut()) {
+      const seconds = Math.round((performance.now() - run.arrivedAt) / 1000);
+      return new FairspecError(
+        'FS_REQUEST_TIMEOUT',
+        `The request ran past this server's time limit (after ${seconds} s, queueing included); ask for fewer tokens or choices, or retry later.`,
+      );
+    }
     return new FairspecError('FS_SHUTTING_DOWN', 'The server shut down before the completion finished.');
   }
   return err;
 }
 
-function stream(reply: FastifyReply, run: Run, meta: ResponseMeta, body: CompletionRequestBody): FastifyReply {
-  const out = new PassThrough();
-  const write = (data: object | '[DONE]'): void => {
-    if (!out.destroyed && !out.writableEnded) out.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
-  };
+function stream(reply: FastifyReply, run: Run, meta: ResponseMeta, body: CompletionRequestBody, stallMs: number): FastifyReply {
+  const sse = new SseStream(stallMs);
   const chunk = chunks(meta, body.stream_options?.include_usage === true);
 
   reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
-  reply.send(out);
+  reply.send(sse.body);
 
   run.service
     .run(run.plan, run.slot, {
       signal: run.signal,
       arrivedAt: run.arrivedAt,
-      onText: (index, text) => write(chunk.text(index, text)),
-      onChoiceEnd: (result) => write(chunk.end(result)),
+      onText: (index, text) => sse.send(chunk.text(index, text)),
+      onChoiceEnd: (result) => sse.send(chunk.end(result)),
     })
     .then((results) => {
       const last = chunk.usage(run.plan, results);
       reply.log.info(logFields(body.user, { usage: last.usage!, speculative: last.speculative! }), 'completion');
-      if (body.stream_options?.include_usage === true) write(last);
-      write('[DONE]');
-      out.end();
+      if (body.stream_options?.include_usage === true) void sse.send(last);
+      void sse.send('[DONE]');
+      sse.end();
     })
     .catch((err: unknown) => {
       if (run.clientGone()) {
-        out.destroy();
+        if (sse.stalled) reply.log.info({ stallMs }, 'stream client stopped reading: ended');
+        sse.body.destroy();
         return;
       }
-      // The headers are out: the error travels as an event, which OpenAI's clients raise as APIError.
+      // The headers are out: the error travels as an event, which OpenAI's clients raise as
+      // APIError, and the stream still ends as every stream does.
       const { status, body: error } = toOpenAIError(abortReason(err, run) as Parameters<typeof toOpenAIError>[0]);
       if (status >= 500 && error.error.code === 'internal_error') reply.log.error({ err }, 'stream failed');
-      write(error);
-      out.end();
+      void sse.send(error);
+      void sse.send('[DONE]');
+      sse.end();
     });
   return reply;
 }

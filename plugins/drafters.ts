@@ -88,7 +88,14 @@ const draftersPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
       const { name } = request.params;
       if (fastify.draining) throw new FairspecError('FS_SHUTTING_DOWN', 'The server is shutting down.');
       const started = performance.now();
-      const swap = await drafters.swap(name, request.body.path);
+      let swap;
+      try {
+        swap = await drafters.swap(name, request.body.path);
+      } catch (err) {
+        // The client's message names no absolute path and quotes no file; the log keeps the engine's own.
+        if (err instanceof Error && err.cause !== undefined) request.log.warn({ err: err.cause, drafter: name }, 'drafter swap refused');
+        throw err;
+      }
       const { current, replaced } = swap;
       request.log.info(
         { drafter: name, from: replaced.source, to: current.source, revision: current.revision, ms: Math.round(performance.now() - started) },

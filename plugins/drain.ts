@@ -5,11 +5,16 @@
 //   connection is closed. server.close() alone would wait on keep-alive sockets that never
 //   sent a request (clients pre-connect): Node counts those as active, not idle, so
 //   closeIdleConnections() leaves them open until the client's own timeout;
-// - abortInFlight() (called at the drain deadline) aborts whatever is still generating.
+// - abortInFlight() (called at the drain deadline) aborts whatever is still generating;
+// - a request whose body is still arriving has started no work: when the drain starts its
+//   connection is closed, and a request with a body that arrives during the drain is answered
+//   503 at once. A client that sends headers and part of a body then stalls never holds the
+//   drain (issue 16); FAIRSPEC_BODY_TIMEOUT_MS ends it outside a drain.
 
 import { setMaxListeners } from 'node:events';
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FairspecError } from '../src/errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,6 +34,8 @@ async function drainPlugin(fastify: FastifyInstance): Promise<void> {
   fastify.decorate('draining', false);
 
   let inFlight = 0;
+  /** Requests whose body has not been read yet. */
+  const receiving = new Set<FastifyRequest>();
   const closeConnectionsIfIdle = (): void => {
     // After the current I/O callbacks, so a response that just ended has released its socket.
     setImmediate(() => {
@@ -37,21 +44,35 @@ async function drainPlugin(fastify: FastifyInstance): Promise<void> {
     });
   };
 
-  fastify.addHook('onRequest', async (_request, reply) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     inFlight++;
+    receiving.add(request);
     reply.raw.once('close', () => {
       inFlight--;
+      receiving.delete(request);
       if (fastify.draining) closeConnectionsIfIdle();
     });
+    if (fastify.draining && hasBody(request)) {
+      throw new FairspecError('FS_SHUTTING_DOWN', 'The server is shutting down; retry on another instance.', null, 5);
+    }
+  });
+  fastify.addHook('preValidation', async (request) => {
+    receiving.delete(request);
   });
   fastify.addHook('preClose', async () => {
     fastify.draining = true;
+    for (const request of receiving) if (hasBody(request)) request.raw.destroy();
     if (fastify.server.listening) closeConnectionsIfIdle();
   });
   fastify.addHook('onSend', async (_request, reply, payload) => {
     if (fastify.draining && !reply.raw.headersSent) reply.header('connection', 'close');
     return payload;
   });
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 export default fp(drainPlugin, { name: 'fairspec-drain', fastify: '5.x' });

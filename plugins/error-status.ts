@@ -33,12 +33,18 @@ export const ERROR_STATUS: Record<ErrorCode, HttpMapping> = {
   FS_INVALID_OPTION: { status: 400, type: INVALID, code: 'invalid_value' },
   FS_UNKNOWN_DRAFTER: { status: 400, type: INVALID, code: 'unknown_drafter', param: 'speculative.drafter' },
   FS_INVALID_UTF8: { status: 400, type: INVALID, code: 'invalid_utf8' },
+  FS_JSON_TOO_DEEP: { status: 400, type: INVALID, code: 'json_too_deep' },
+  FS_HOST_NOT_ALLOWED: { status: 403, type: INVALID, code: 'host_not_allowed' },
   FS_QUEUE_FULL: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
   FS_SHUTTING_DOWN: { status: 503, type: 'server_error', code: 'server_shutting_down' },
   FS_ENGINE_CLOSED: { status: 503, type: 'server_error', code: 'server_shutting_down' },
   FS_NOT_READY: { status: 503, type: 'server_error', code: 'model_not_ready' },
   // The client went away; nobody reads this, but logs and metrics say 499 (nginx's "client closed request").
   FS_ABORTED: { status: 499, type: INVALID, code: 'client_closed_request' },
+  // The request's own size (tokens, choices) made it outlast the limit: 408, not a server fault.
+  FS_REQUEST_TIMEOUT: { status: 408, type: INVALID, code: 'request_timeout' },
+  // A verifier fault fails its own request (a drafter's never reaches a client); the details are logged.
+  FS_MODEL_FAULT: INTERNAL,
   FS_UNAUTHORIZED: { status: 401, type: INVALID, code: 'invalid_api_key' },
   FS_ADMIN_DISABLED: { status: 403, type: INVALID, code: 'admin_api_disabled' },
   FS_INVALID_EXPERIMENT: { status: 400, type: INVALID, code: 'invalid_experiment' },
@@ -46,6 +52,15 @@ export const ERROR_STATUS: Record<ErrorCode, HttpMapping> = {
   FS_EXPERIMENT_EXISTS: { status: 409, type: INVALID, code: 'experiment_exists', param: 'id' },
   FS_EXPERIMENT_CONFLICT: { status: 409, type: INVALID, code: 'experiment_conflict', param: 'enabled' },
   FS_TOO_MANY_EXPERIMENTS: { status: 409, type: INVALID, code: 'too_many_experiments' },
+  // The folder's path and the OS error are logged, not sent.
+  FS_STATE_WRITE_FAILED: {
+    status: 500,
+    type: 'server_error',
+    code: 'state_write_failed',
+    message: 'The experiment could not be saved to the state folder; nothing was changed.',
+  },
+  FS_CLUSTER_READOUT_DISABLED: { status: 501, type: 'server_error', code: 'cluster_readout_disabled', param: 'scope' },
+  FS_PROMETHEUS_UNAVAILABLE: { status: 502, type: 'server_error', code: 'prometheus_unavailable' },
   FS_DRAFTER_NOT_FOUND: { status: 404, type: INVALID, code: 'drafter_not_found', param: 'name' },
   FS_PATH_NOT_FOUND: { status: 404, type: INVALID, code: 'path_not_found', param: 'path' },
   FS_PATH_NOT_ALLOWED: { status: 400, type: INVALID, code: 'path_not_allowed', param: 'path' },

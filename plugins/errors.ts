@@ -1,11 +1,13 @@
 // The single error handler: validation errors, FS_* domain codes and Fastify's own errors
 // all leave the server in OpenAI's shape `{error: {message, type, param, code}}`, with a 4xx
-// that names the problem. Anything unexpected is a logged 500 with a generic message.
+// that names the problem. Anything unexpected is a logged 500 with a generic message. Every body
+// is bounded in size (error-bounds.ts), whatever the request held.
 
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCode } from '../src/error-codes.js';
 import type { ErrorBody } from '../src/wire/error.js';
+import { boundedError } from './error-bounds.js';
 import { ERROR_STATUS, INTERNAL, INVALID, type HttpMapping } from './error-status.js';
 
 /** Engine option names (GenerateOptions) -> request fields, for EngineError details.field. */
@@ -97,6 +99,11 @@ function fromValidation(errors: AjvError[], context: string | undefined): ErrorB
 }
 
 export function toOpenAIError(err: AnyError): { status: number; body: ErrorBody } {
+  const { status, body } = classify(err);
+  return { status, body: { error: boundedError(body.error) } };
+}
+
+function classify(err: AnyError): { status: number; body: ErrorBody } {
   if (err.validation) {
     return { status: 400, body: { error: fromValidation(err.validation as AjvError[], err.validationContext) } };
   }
@@ -126,7 +133,7 @@ async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
 
   fastify.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = {
-      error: { message: `Invalid URL (${request.method} ${request.url})`, type: INVALID, param: null, code: 'unknown_url' },
+      error: boundedError({ message: `Invalid URL (${request.method} ${request.url})`, type: INVALID, param: null, code: 'unknown_url' }),
     };
     return reply.code(404).send(body);
   });

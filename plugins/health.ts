@@ -1,5 +1,6 @@
-// GET /healthz: the process answers (liveness). GET /readyz: models are loaded and the
-// server is not draining (readiness; 503 otherwise, so a load balancer stops sending work).
+// GET /healthz: the process answers (liveness). GET /readyz: models are loaded, the server is
+// not draining and the verifier is not failing (readiness, Fairspec.readiness(); 503 otherwise,
+// so a load balancer stops sending work).
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Health, Readiness } from '../src/wire/health.js';
@@ -17,8 +18,8 @@ const healthPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
     '/readyz',
     { ...quiet, schema: { tags: ['operations'], summary: 'Readiness', response: { 200: Readiness, 503: Readiness } } },
     async (_request, reply) => {
-      const { requestQueue: queue, loaded } = fastify.fairspec;
-      const status = queue.closed ? 'draining' : loaded === null ? 'loading' : 'ready';
+      const { requestQueue: queue } = fastify.fairspec;
+      const status = fastify.fairspec.readiness();
       return reply.code(status === 'ready' ? 200 : 503).send({ status, running: queue.running, queued: queue.waiting });
     },
   );

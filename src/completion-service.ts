@@ -1,7 +1,17 @@
-// One completion request from validated parameters to results, without HTTP: checks what the
-// schema cannot (model id, server caps, empty prompts, context length counted by the engine's
-// tokenizer), detects and routes each prompt's language, takes a place in the queue, runs the
-// choices one after another and records per-language metrics.
+// One completion request from validated parameters to results, without HTTP, in the order that
+// keeps work before admission bounded (issue 16): plan() checks what the schema cannot
+// (completion-params.ts: caps and numeric edges, prompt length in characters) and detects and
+// routes each prompt's language, all cheap; admit() takes a place in the queue or refuses at
+// once (full, draining); only then tokenize() encodes the prompts on the engine's worker thread
+// and checks the context; run() runs the choices one after another and records per-language
+// metrics.
+//
+// Faults: a drafter that fails mid-generation is reported by the engine, which goes on with
+// plain decoding; here it is counted (fairspec_drafter_errors_total), routed around for a
+// cool-down (RoutePlanner.drafterFailed) and logged once per burst. A verifier fault fails its
+// own request (FS_MODEL_FAULT, a 500) and counts towards readiness (verifierFailing). What
+// follows a generation (metrics, routing estimates, observers) is bookkeeping: a fault there is
+// logged, never turned into a failed request.
 //
 // Routing (src/routing/route-planner.ts): the request's `speculative` override, else the
 // experiment arm the request was assigned to, else the routing policy; greedy requests (temperature
@@ -15,9 +25,12 @@
 // n samples differ yet the whole response repeats exactly. Each prompt is routed on its own
 // language; a request holds a single queue slot for all of its choices.
 
+import { checkParams, promptParam } from './completion-params.js';
 import { assertFitsContext } from './engine/context-window.js';
+import { FaultWindow } from './fault-window.js';
 import type { GenerateOptions, GenerateResult, SpeculativeStats } from './engine/types.js';
-import { AbortedError, FairspecError } from './errors.js';
+import { errorCode } from './error-codes.js';
+import { AbortedError } from './errors.js';
 import type { Assignment } from './experiments/experiment-store.js';
 import type { MetricLabels, MetricsRecorder } from './metrics/metrics-recorder.js';
 import type { RequestQueue, Slot } from './request-queue.js';
@@ -34,7 +47,10 @@ export interface CompletionEngine {
   readonly contextLength: number;
   /** Drafter names in the pack. */
   readonly drafterNames: readonly string[];
-  countTokens(text: string): number;
+  /** At most how many characters one token stands for (TextTokenizer.maxTokenChars). */
+  readonly maxTokenChars: number;
+  /** Token ids of `text`, off the event loop; rejects if `signal` fires first. */
+  tokenize(text: string, signal?: AbortSignal): Promise<number[]>;
   generate(prompt: string, options: GenerateOptions): Promise<GenerateResult>;
 }
 
@@ -53,6 +69,14 @@ export interface CompletionRouter {
    * drafter model that drafted (absent for plain decoding).
    */
   observe(language: string | null, stats: SpeculativeStats, drafterRevision?: number): void;
+  /** A drafter fault (of the model with `revision`); true when it starts a burst (log it). */
+  drafterFailed(drafter: string, revision?: number): boolean;
+}
+
+/** The log lines the service writes (pino's, Fastify's logger, fits). */
+export interface ServiceLog {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
 }
 
 export interface CompletionParams {
@@ -93,7 +117,10 @@ export interface PlannedChoice {
   route: PlannedRoute;
   assignment?: Assignment;
   labels: MetricLabels;
+  /** Set by tokenize(). */
   promptTokens: number;
+  /** The prompt's token ids; set by tokenize(), shared by the prompt's n choices. */
+  promptIds?: readonly number[];
   seed?: number;
 }
 
@@ -102,7 +129,9 @@ export interface CompletionPlan {
   choices: PlannedChoice[];
   /** Labels of the request as a whole: its first prompt's. */
   labels: MetricLabels;
+  /** Tokens of the prompts, each counted once; set by tokenize(). */
   promptTokens: number;
+  tokenized: boolean;
 }
 
 export interface ChoiceResult {
@@ -118,14 +147,18 @@ export interface RunHooks {
   signal: AbortSignal;
   /** performance.now() when the request arrived, for time-to-first-token. */
   arrivedAt: number;
-  onText?: (choiceIndex: number, delta: string) => void;
-  onChoiceEnd?: (choice: ChoiceResult) => void;
+  /** A returned promise holds the generation until it settles (a streaming client's backpressure). */
+  onText?: (choiceIndex: number, delta: string) => void | Promise<void>;
+  onChoiceEnd?: (choice: ChoiceResult) => void | Promise<void>;
 }
 
 /** Told about every generation that ran to its end (stop or length). */
 export type GenerationObserver = (choice: PlannedChoice, result: GenerateResult) => void;
 
 export class CompletionService {
+  /** Verifier faults of recent requests (readiness). */
+  readonly #verifierFaults = new FaultWindow();
+
   constructor(
     readonly engine: CompletionEngine,
     readonly router: CompletionRouter,
@@ -134,39 +167,24 @@ export class CompletionService {
     readonly metrics: MetricsRecorder,
     readonly limits: CompletionLimits,
     readonly observers: readonly GenerationObserver[] = [],
+    readonly log: ServiceLog = { warn: () => {}, error: () => {} },
   ) {}
 
-  /** Synchronous checks and routing; throws FairspecError naming the parameter at fault. */
+  /** Repeated verifier faults in the last minute (FaultWindow): the server should leave rotation. */
+  get verifierFailing(): boolean {
+    return this.#verifierFaults.failing;
+  }
+
+  /**
+   * Synchronous, cheap checks (no tokenisation) and routing; throws FairspecError naming the
+   * parameter at fault.
+   */
   plan(params: CompletionParams): CompletionPlan {
-    if (params.model !== this.limits.modelId) {
-      throw new FairspecError('FS_MODEL_NOT_FOUND', `The model '${params.model}' does not exist.`, 'model');
-    }
-    if (params.n > this.limits.maxN) {
-      throw new FairspecError('FS_INVALID_PARAM', `n must be at most ${this.limits.maxN} on this server, got ${params.n}.`, 'n');
-    }
-    if (params.maxTokens > this.limits.maxTokens) {
-      throw new FairspecError(
-        'FS_INVALID_PARAM',
-        `max_tokens must be at most ${this.limits.maxTokens} on this server, got ${params.maxTokens}.`,
-        'max_tokens',
-      );
-    }
-    if (params.stop.some((s) => !s.isWellFormed())) {
-      throw new FairspecError('FS_INVALID_UTF8', 'A stop sequence contains a lone UTF-16 surrogate, which is not valid Unicode.', 'stop');
-    }
+    checkParams(params, this.limits, this.engine);
 
     const assignment = params.speculative === undefined && params.userKey !== undefined ? this.experiments.assign(params.userKey) : null;
     const choices: PlannedChoice[] = [];
-    let promptTokens = 0;
     params.prompts.forEach((prompt, promptIndex) => {
-      const param = params.prompts.length > 1 ? `prompt[${promptIndex}]` : 'prompt';
-      if (prompt.length === 0) throw new FairspecError('FS_EMPTY_PROMPT', `The ${param} is empty.`, 'prompt');
-      // JSON escapes can carry lone surrogates ("\ud800") that no UTF-8 byte sequence encodes.
-      if (!prompt.isWellFormed()) {
-        throw new FairspecError('FS_INVALID_UTF8', `The ${param} contains a lone UTF-16 surrogate, which is not valid Unicode.`, 'prompt');
-      }
-      const tokens = this.engine.countTokens(prompt);
-      assertFitsContext(tokens, params.maxTokens, this.engine.contextLength, param);
       const detected =
         params.language !== undefined ? { language: params.language, confidence: 1 } : this.router.detect(prompt);
       const arm = assignment?.arm;
@@ -180,7 +198,6 @@ export class CompletionService {
         throw new Error(`routing chose drafter '${route.drafter}', which the pack does not contain`);
       }
       const language = detected.language ?? UNKNOWN;
-      promptTokens += tokens;
       for (let j = 0; j < params.n; j++) {
         choices.push({
           index: promptIndex * params.n + j,
@@ -192,17 +209,50 @@ export class CompletionService {
           route,
           ...(assignment && { assignment }),
           labels: this.metrics.labels(detected.language, route.drafter, arm?.name),
-          promptTokens: tokens,
+          promptTokens: 0,
           seed: params.seed === undefined ? undefined : params.seed + j,
         });
       }
     });
-    return { params, choices, labels: choices[0]!.labels, promptTokens };
+    return { params, choices, labels: choices[0]!.labels, promptTokens: 0, tokenized: false };
+  }
+
+  /**
+   * Encodes each prompt on the engine's worker thread and checks that it fits the context with
+   * max_tokens (FS_PROMPT_TOO_LONG); call it once admitted, so the queue bounds this work too.
+   * Rejects with AbortedError when `signal` fires first.
+   */
+  async tokenize(plan: CompletionPlan, signal: AbortSignal): Promise<void> {
+    const { params } = plan;
+    let total = 0;
+    for (const [promptIndex, prompt] of params.prompts.entries()) {
+      let ids: number[];
+      try {
+        ids = await this.engine.tokenize(prompt, signal);
+      } catch (err) {
+        if (signal.aborted) throw new AbortedError('request aborted while its prompt was tokenised');
+        throw err;
+      }
+      assertFitsContext(ids.length, params.maxTokens, this.engine.contextLength, promptParam(params, promptIndex));
+      total += ids.length;
+      for (const choice of plan.choices) {
+        if (choice.promptIndex !== promptIndex) continue;
+        choice.promptIds = ids;
+        choice.promptTokens = ids.length;
+      }
+    }
+    plan.promptTokens = total;
+    plan.tokenized = true;
   }
 
   /** Takes a queue place or throws FS_QUEUE_FULL / FS_SHUTTING_DOWN (synchronously). */
   admit(plan: CompletionPlan, signal: AbortSignal): Slot {
     const slot = this.queue.reserve(signal);
+    const admittedAt = performance.now();
+    slot.ready.then(
+      () => this.metrics.observeQueueTime((performance.now() - admittedAt) / 1000),
+      () => {},
+    );
     if (slot.queued) {
       this.metrics.queued(plan.labels, 1);
       slot.ready.then(
@@ -213,9 +263,10 @@ export class CompletionService {
     return slot;
   }
 
-  /** Runs every choice in order once the slot is granted; always releases the slot. */
+  /** Runs every choice in order once the slot is granted (after tokenize()); always releases the slot. */
   async run(plan: CompletionPlan, slot: Slot, hooks: RunHooks): Promise<ChoiceResult[]> {
     try {
+      if (!plan.tokenized) throw new Error('CompletionService.run: the plan was not tokenised');
       await slot.ready;
       this.metrics.running(plan.labels, 1);
       try {
@@ -224,7 +275,7 @@ export class CompletionService {
           if (hooks.signal.aborted) throw new AbortedError();
           const result = await this.#generate(plan, choice, hooks, results.length === 0);
           results.push(result);
-          hooks.onChoiceEnd?.(result);
+          await hooks.onChoiceEnd?.(result);
         }
         return results;
       } finally {
@@ -239,31 +290,36 @@ export class CompletionService {
     const p = plan.params;
     const startedAt = performance.now();
     let sawText = false;
-    const result = await this.engine.generate(choice.prompt, {
-      temperature: p.temperature,
-      topP: p.topP,
-      topK: p.topK,
-      seed: choice.seed,
-      maxTokens: p.maxTokens,
-      stop: p.stop,
-      drafter: choice.route.drafter,
-      draftLength: choice.route.draftLength,
-      signal: hooks.signal,
-      onText: (delta) => {
-        sawText = true;
-        hooks.onText?.(choice.index, delta);
-      },
-    });
-    this.metrics.observeGeneration(choice.labels, result);
-    this.router.observe(choice.detected, result.stats, result.drafterRevision);
-    if (result.finishReason !== 'abort') for (const observe of this.observers) observe(choice, result);
-    if (first && result.completionTokens > 0) {
-      const queued = (startedAt - hooks.arrivedAt) / 1000;
-      this.metrics.observeFirstToken(choice.labels, queued + result.firstTokenMs / 1000);
+    let result: GenerateResult;
+    try {
+      result = await this.engine.generate(choice.prompt, {
+        temperature: p.temperature,
+        topP: p.topP,
+        topK: p.topK,
+        seed: choice.seed,
+        maxTokens: p.maxTokens,
+        stop: p.stop,
+        drafter: choice.route.drafter,
+        draftLength: choice.route.draftLength,
+        ...(choice.promptIds && { promptIds: choice.promptIds }),
+        signal: hooks.signal,
+        onText: (delta) => {
+          sawText = true;
+          return hooks.onText?.(choice.index, delta);
+        },
+        onDrafterError: (drafter, error, revision) => this.#drafterFailed(drafter, error, revision),
+      });
+    } catch (err) {
+      if (errorCode(err) === 'FS_MODEL_FAULT') {
+        this.#verifierFaults.record();
+        this.log.error({ err, verifierFaults: this.#verifierFaults.recent }, 'verifier fault: the request failed');
+      }
+      throw err;
     }
+    this.#bookkeeping(choice, result, first ? startedAt - hooks.arrivedAt : null);
     if (result.finishReason === 'abort') throw new AbortedError();
     // An engine that does not stream still yields the full text for streaming clients.
-    if (!sawText && result.text.length > 0) hooks.onText?.(choice.index, result.text);
+    if (!sawText && result.text.length > 0) await hooks.onText?.(choice.index, result.text);
     return {
       index: choice.index,
       text: result.text,
@@ -277,5 +333,43 @@ export class CompletionService {
         ...(choice.assignment && { assignment: { experiment: choice.assignment.experimentId, arm: choice.assignment.arm.name } }),
       }),
     };
+  }
+
+  /** Metrics, routing estimates and observers of a generation; `queuedMs` for the request's first. */
+  #bookkeeping(choice: PlannedChoice, result: GenerateResult, queuedMs: number | null): void {
+    const steps: Array<[string, () => void]> = [
+      ['metrics', () => this.metrics.observeGeneration(choice.labels, result)],
+      ['routing', () => this.router.observe(choice.detected, result.stats, result.drafterRevision)],
+      ...this.observers.map((observe, i): [string, () => void] => [
+        `observer ${i}`,
+        () => {
+          if (result.finishReason !== 'abort') observe(choice, result);
+        },
+      ]),
+      [
+        'first token',
+        () => {
+          if (queuedMs !== null && result.completionTokens > 0) this.metrics.observeFirstToken(choice.labels, (queuedMs + result.firstTokenMs) / 1000);
+        },
+      ],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        step();
+      } catch (err) {
+        this.log.error({ err, step: what, language: choice.language, drafter: result.stats.drafter }, 'bookkeeping after a generation failed');
+      }
+    }
+  }
+
+  #drafterFailed(drafter: string, error: Error, revision: number): void {
+    this.metrics.drafterError(drafter);
+    let burst = false;
+    try {
+      burst = this.router.drafterFailed(drafter, revision);
+    } catch (err) {
+      this.log.error({ err, drafter }, 'marking a drafter failing failed');
+    }
+    if (burst) this.log.warn({ drafter, err: error }, 'drafter failed: plain decoding takes over; routed around for a cool-down');
   }
 }

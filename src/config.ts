@@ -11,6 +11,7 @@ import { isLanguageCode } from './language.js';
 import { ExperimentStore } from './experiments/experiment-store.js';
 import type { Experiment } from './experiments/experiment.js';
 import type { RoutingMode } from './routing/adaptive-policy.js';
+import { isModelDtype, MODEL_DTYPES, type ModelDtype } from './engine/model-dtype.js';
 
 export interface RoutingOverride {
   drafter?: string | null;
@@ -41,8 +42,23 @@ export interface Config {
   ortThreads: number;
   /** onnxruntime intra-op threads of each drafter; 0 keeps the engine's default (1). */
   drafterOrtThreads: number;
+  /** Weight dtype (which onnx/model*.onnx) of every model whose folder's fairspec.json names none. */
+  dtype: ModelDtype;
   /** After SIGTERM, in-flight work still running after this long is aborted. */
   drainTimeoutMs: number;
+  /** A request's headers must have arrived within this long of its first byte (else 408 and the connection closes). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, must have arrived within this long (else 408 and the connection closes). */
+  bodyTimeoutMs: number;
+  /**
+   * How long the server waits on a client that does nothing: a keep-alive connection between
+   * requests, and a stream the client stopped reading (it is then ended).
+   */
+  idleTimeoutMs: number;
+  /** A completion still queued or generating this long after it arrived is stopped (408, or an error event in a stream). */
+  requestTimeoutMs: number;
+  /** Host header values (host, or host:port) the server answers; empty: any (no check). */
+  allowedHosts: string[];
   logLevel: string;
   /**
    * 'adaptive' (default): per language the drafter and draft length with the best expected
@@ -58,6 +74,25 @@ export interface Config {
    * (relative ones against the working directory).
    */
   drafterDirs: string[];
+  /**
+   * How long the experiment gauges reuse an experiment's read-out before computing it again
+   * (a bootstrap per treatment arm): /metrics cost stays flat however often it is scraped. 0: every scrape.
+   */
+  readoutCacheMs: number;
+  /**
+   * Folder that keeps the experiments created through the admin API (and config experiments'
+   * creation times), shared by every replica that mounts it; null: they live in memory only.
+   */
+  stateDir: string | null;
+  /** How often the state folder is read again for other replicas' creations and deletions. */
+  stateSyncMs: number;
+  /** The Prometheus that scrapes every replica: the cluster read-out (GET /v1/experiments/{id}?scope=cluster) reads it. */
+  prometheusUrl: string | null;
+  /**
+   * After SIGTERM and the last generation, the server stays up this long (not ready, refusing
+   * completions) before it closes, so Prometheus scrapes its final counts; above the scrape interval. 0: off.
+   */
+  shutdownLingerMs: number;
 }
 
 export const defaultConfig: Readonly<Config> = Object.freeze({
@@ -74,12 +109,24 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   routingOverrides: {},
   ortThreads: 0,
   drafterOrtThreads: 0,
+  dtype: 'fp32',
   drainTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 30_000,
+  // Longer than the 60 s idle timeout of common load balancers, which must close first.
+  idleTimeoutMs: 72_000,
+  requestTimeoutMs: 600_000,
+  allowedHosts: [],
   logLevel: 'info',
   routingMode: 'adaptive',
   experiments: [],
   adminToken: null,
   drafterDirs: [],
+  readoutCacheMs: 5000,
+  stateDir: null,
+  stateSyncMs: 2000,
+  prometheusUrl: null,
+  shutdownLingerMs: 0,
 });
 
 /** Field name -> environment variable, also used in error messages. */
@@ -97,12 +144,23 @@ export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
   routingOverrides: 'FAIRSPEC_ROUTING_OVERRIDES',
   ortThreads: 'FAIRSPEC_ORT_THREADS',
   drafterOrtThreads: 'FAIRSPEC_DRAFTER_ORT_THREADS',
+  dtype: 'FAIRSPEC_DTYPE',
   drainTimeoutMs: 'FAIRSPEC_DRAIN_TIMEOUT_MS',
+  headersTimeoutMs: 'FAIRSPEC_HEADERS_TIMEOUT_MS',
+  bodyTimeoutMs: 'FAIRSPEC_BODY_TIMEOUT_MS',
+  idleTimeoutMs: 'FAIRSPEC_IDLE_TIMEOUT_MS',
+  requestTimeoutMs: 'FAIRSPEC_REQUEST_TIMEOUT_MS',
+  allowedHosts: 'FAIRSPEC_ALLOWED_HOSTS',
   logLevel: 'LOG_LEVEL',
   routingMode: 'FAIRSPEC_ROUTING_MODE',
   experiments: 'FAIRSPEC_EXPERIMENTS',
   adminToken: 'FAIRSPEC_ADMIN_TOKEN',
   drafterDirs: 'FAIRSPEC_DRAFTER_DIRS',
+  readoutCacheMs: 'FAIRSPEC_READOUT_CACHE_MS',
+  stateDir: 'FAIRSPEC_STATE_DIR',
+  stateSyncMs: 'FAIRSPEC_STATE_SYNC_MS',
+  prometheusUrl: 'FAIRSPEC_PROMETHEUS_URL',
+  shutdownLingerMs: 'FAIRSPEC_SHUTDOWN_LINGER_MS',
 });
 
 export class ConfigError extends Error {
@@ -185,6 +243,11 @@ function routingOverrides(raw: unknown): Record<string, RoutingOverride> {
   return out;
 }
 
+function dtype(raw: unknown): ModelDtype {
+  if (!isModelDtype(raw)) throw new ConfigError('dtype', raw, `must be one of ${MODEL_DTYPES.join(', ')}`);
+  return raw;
+}
+
 function routingMode(raw: unknown): RoutingMode {
   if (raw !== 'static' && raw !== 'adaptive') throw new ConfigError('routingMode', raw, "must be 'static' or 'adaptive'");
   return raw;
@@ -236,6 +299,31 @@ function folderList(raw: unknown): string[] {
   return [...new Set((list as string[]).map((d) => d.trim()))];
 }
 
+/** An http(s) URL without credentials, query or fragment (it is logged and shown). */
+function httpUrl(field: keyof Config, raw: unknown): string | null {
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw new ConfigError(field, raw, 'must be an http(s) URL, e.g. http://prometheus:9090');
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(field, raw, 'must be an http(s) URL without credentials, query or fragment');
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Host header values: `host` (any port) or `host:port`, names lower-cased, IPv6 in brackets. */
+function hostList(raw: unknown): string[] {
+  const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw;
+  const host = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(:\d{1,5})?$/i;
+  if (!Array.isArray(list) || list.some((h) => typeof h !== 'string' || !host.test(h))) {
+    throw new ConfigError('allowedHosts', raw, 'must be a comma-separated list of host names or addresses, each with an optional :port (e.g. localhost,127.0.0.1:8000)');
+  }
+  return [...new Set((list as string[]).map((h) => h.toLowerCase()))];
+}
+
 /**
  * Builds a Config from explicit values (tests, embedding) layered over environment
  * variables layered over defaults, and validates every field.
@@ -252,6 +340,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Parti
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', logLevel, `must be one of ${LOG_LEVELS.join(', ')}`);
   const modelId = nonEmptyString('modelId', pick('modelId'));
   if (!/^[\w.:-]+$/.test(modelId)) throw new ConfigError('modelId', modelId, 'may only contain letters, digits and _ . : -');
+  const headersTimeoutMs = integer('headersTimeoutMs', pick('headersTimeoutMs'), 100, 3_600_000);
+  const bodyTimeoutMs = integer('bodyTimeoutMs', pick('bodyTimeoutMs'), 100, 3_600_000);
+  // Node refuses a headers timeout longer than the request timeout that contains it.
+  if (headersTimeoutMs > bodyTimeoutMs) {
+    throw new ConfigError('headersTimeoutMs', headersTimeoutMs, `must not exceed ${configEnv.bodyTimeoutMs} (${bodyTimeoutMs}): the headers are part of the request`);
+  }
 
   return {
     port: integer('port', pick('port'), 0, 65535),
@@ -267,11 +361,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Parti
     routingOverrides: routingOverrides(pick('routingOverrides')),
     ortThreads: integer('ortThreads', pick('ortThreads'), 0, 256),
     drafterOrtThreads: integer('drafterOrtThreads', pick('drafterOrtThreads'), 0, 256),
+    dtype: dtype(pick('dtype')),
     drainTimeoutMs: integer('drainTimeoutMs', pick('drainTimeoutMs'), 0, 3_600_000),
+    headersTimeoutMs,
+    bodyTimeoutMs,
+    idleTimeoutMs: integer('idleTimeoutMs', pick('idleTimeoutMs'), 100, 3_600_000),
+    requestTimeoutMs: integer('requestTimeoutMs', pick('requestTimeoutMs'), 100, 86_400_000),
+    allowedHosts: hostList(pick('allowedHosts')),
     logLevel,
     routingMode: routingMode(pick('routingMode')),
     experiments: experiments(pick('experiments')),
     adminToken: adminToken(pick('adminToken')),
     drafterDirs: folderList(pick('drafterDirs')),
+    readoutCacheMs: integer('readoutCacheMs', pick('readoutCacheMs'), 0, 3_600_000),
+    stateDir: pick('stateDir') === null ? null : nonEmptyString('stateDir', pick('stateDir')),
+    stateSyncMs: integer('stateSyncMs', pick('stateSyncMs'), 100, 3_600_000),
+    prometheusUrl: httpUrl('prometheusUrl', pick('prometheusUrl')),
+    shutdownLingerMs: integer('shutdownLingerMs', pick('shutdownLingerMs'), 0, 600_000),
   };
 }

@@ -6,17 +6,23 @@
 // experiments name drafters, and they keep naming the same one. The folder must exist, be a
 // directory, and lie inside the pack folder or one of FAIRSPEC_DRAFTER_DIRS after symbolic links
 // are resolved (the lexical path is checked first, so a path outside says "not allowed" without
-// telling whether it exists). Any failure is a FairspecError and leaves the old drafter serving.
+// telling whether it exists), and so must every file in it the engine will read
+// (src/drafter-files.ts). Any failure is a FairspecError and leaves the old drafter serving; its
+// message names files relative to the folder and quotes none of their contents
+// (src/load-error-message.ts), the engine's own error riding along as its `cause` for the log.
 
 import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { confineModelFiles } from './drafter-files.js';
 import { isEngineError, type DrafterInfo, type DrafterSwap, type Engine } from './engine/index.js';
 import { FairspecError } from './errors.js';
+import { loadErrorMessage } from './load-error-message.js';
+import { within } from './path-within.js';
 
-/** `child` is `root` or lies below it. */
-function within(child: string, root: string): boolean {
-  const rel = relative(root, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+/** The real paths of the roots that exist. */
+async function realRoots(roots: readonly string[]): Promise<string[]> {
+  const real = await Promise.all(roots.map((root) => realpath(root).catch(() => null)));
+  return real.filter((root): root is string => root !== null);
 }
 
 /**
@@ -36,9 +42,10 @@ export async function resolveDrafterFolder(raw: string, roots: readonly string[]
     throw new FairspecError('FS_PATH_NOT_FOUND', `There is no folder at '${raw}'.`);
   }
   // A symbolic link inside an allowed folder may point anywhere: judge where it leads.
-  const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => null)));
-  if (!realRoots.some((root) => root !== null && within(real, root))) throw notAllowed();
+  const allowed = await realRoots(roots);
+  if (!allowed.some((root) => within(real, root))) throw notAllowed();
   if (!(await stat(real)).isDirectory()) throw new FairspecError('FS_NOT_A_DIRECTORY', `'${raw}' is not a folder; give the model folder that holds config.json and onnx/.`);
+  await confineModelFiles(real, allowed, raw);
   return real;
 }
 
@@ -70,11 +77,18 @@ export class DrafterAdmin {
     try {
       return await engine.replaceDrafter(name, folder);
     } catch (err) {
-      if (isEngineError(err, 'FS_VOCAB_MISMATCH')) throw new FairspecError('FS_VOCAB_MISMATCH', err.message, 'path');
+      // The engine's id of a swapped-in model (src/engine/drafter-pool.ts), which prefixes its messages.
+      const told = (e: Error) => loadErrorMessage(e, [folder, resolve(this.#roots[0]!, path)], `${basename(dirname(folder))}/${basename(folder)}`);
+      if (isEngineError(err, 'FS_VOCAB_MISMATCH')) throw withCause(new FairspecError('FS_VOCAB_MISMATCH', told(err), 'path'), err);
       if (isEngineError(err, 'FS_MODEL_CONFIG') || isEngineError(err, 'FS_MODEL_IO') || isEngineError(err, 'FS_MODEL_LOAD')) {
-        throw new FairspecError('FS_INVALID_DRAFTER_MODEL', `The folder '${path}' cannot be loaded as a drafter: ${err.message}`, 'path');
+        throw withCause(new FairspecError('FS_INVALID_DRAFTER_MODEL', `The folder '${path}' cannot be loaded as a drafter: ${told(err)}`, 'path'), err);
       }
       throw err;
     }
   }
+}
+
+function withCause(error: FairspecError, cause: unknown): FairspecError {
+  error.cause = cause;
+  return error;
 }

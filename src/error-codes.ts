@@ -17,6 +17,10 @@ export const ERROR_CODES = [
   'FS_INVALID_OPTION',
   'FS_UNKNOWN_DRAFTER',
   'FS_INVALID_UTF8',
+  /** The JSON body nests objects and arrays deeper than any request needs (plugins/json-body.ts). */
+  'FS_JSON_TOO_DEEP',
+  /** FAIRSPEC_ALLOWED_HOSTS is set and the request's Host header is not in it. */
+  'FS_HOST_NOT_ALLOWED',
   // Admission and lifecycle.
   'FS_QUEUE_FULL',
   'FS_SHUTTING_DOWN',
@@ -24,6 +28,10 @@ export const ERROR_CODES = [
   'FS_NOT_READY',
   /** The client went away, or the drain deadline passed, while the generation ran. */
   'FS_ABORTED',
+  /** The request ran past FAIRSPEC_REQUEST_TIMEOUT_MS (queueing and generation included). */
+  'FS_REQUEST_TIMEOUT',
+  /** A model's forward pass threw or gave non-finite logits (a drafter's is caught: plain decoding takes over). */
+  'FS_MODEL_FAULT',
   // The admin API.
   'FS_UNAUTHORIZED',
   'FS_ADMIN_DISABLED',
@@ -33,6 +41,12 @@ export const ERROR_CODES = [
   /** Enabling it would run two experiments on the same traffic at once. */
   'FS_EXPERIMENT_CONFLICT',
   'FS_TOO_MANY_EXPERIMENTS',
+  /** An experiment could not be written to (or removed from) FAIRSPEC_STATE_DIR; nothing changed. */
+  'FS_STATE_WRITE_FAILED',
+  /** A cluster read-out was asked for and FAIRSPEC_PROMETHEUS_URL is not set. */
+  'FS_CLUSTER_READOUT_DISABLED',
+  /** The Prometheus of the cluster read-out did not answer, or refused a query. */
+  'FS_PROMETHEUS_UNAVAILABLE',
   'FS_DRAFTER_NOT_FOUND',
   'FS_PATH_NOT_FOUND',
   'FS_PATH_NOT_ALLOWED',

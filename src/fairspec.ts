@@ -7,11 +7,16 @@
 // live fairness window, the plain-decoding reference and the experiment registry, and last the
 // completion service, whose finished generations feed those three.
 
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { CompletionService, type CompletionRouter, type GenerationObserver } from './completion-service.js';
 import { ConfigError, type Config } from './config.js';
 import { DrafterAdmin } from './drafter-admin.js';
+import { PrometheusApi } from './cluster/prometheus-api.js';
+import { ExperimentAdmin } from './experiment-admin.js';
+import { StateFolder } from './experiments/state-folder.js';
+import { registerExperimentCounters } from './metrics/experiment-counters.js';
 import { loadEngine, type Engine } from './engine/index.js';
 import { FairspecError } from './errors.js';
 import { isExperimentError } from './experiments/errors.js';
@@ -20,14 +25,14 @@ import { PlainDecodingReference } from './fairness/plain-reference.js';
 import { SlidingWindowFairness } from './fairness/sliding-window.js';
 import { LanguageLabels } from './language.js';
 import { registerExperimentGauges } from './metrics/experiment-gauges.js';
+import { ReadoutCache } from './metrics/readout-cache.js';
 import { registerFairnessGauges } from './metrics/fairness-gauges.js';
 import { MetricsRecorder } from './metrics/metrics-recorder.js';
 import { registerRoutingGauges } from './metrics/routing-gauges.js';
 import { RequestQueue } from './request-queue.js';
-import type { AdaptivePolicyOptions } from './routing/adaptive-policy.js';
 import { detectLanguage } from './routing/language-detector.js';
 import { loadOfflineEstimates, type OfflineEstimates } from './routing/offline-estimates.js';
-import { RoutePlanner } from './routing/route-planner.js';
+import { RoutePlanner, type RoutePlannerOptions } from './routing/route-planner.js';
 import { MAX_DRAFT_LENGTH, RoutingTable } from './routing/routing-table.js';
 import { summarise } from './experiments/analysis.js';
 
@@ -35,10 +40,11 @@ import { summarise } from './experiments/analysis.js';
 export interface Log {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
 }
 
-/** Routing policy settings beyond FAIRSPEC_ROUTING_MODE (exploration, warm-up...), for embedding and tests. */
-export type RoutingPolicyOptions = Partial<Omit<AdaptivePolicyOptions, 'mode' | 'table' | 'drafters'>>;
+/** Routing policy settings beyond FAIRSPEC_ROUTING_MODE (exploration, warm-up, drafter cool-down...), for embedding and tests. */
+export type RoutingPolicyOptions = Partial<Omit<RoutePlannerOptions, 'mode' | 'table' | 'drafters' | 'languages'>>;
 
 export interface FairspecOptions {
   /** Load the model pack (default). false: nothing that needs the pack exists (spec generation). */
@@ -65,15 +71,26 @@ export interface Fairspec {
   fairness: SlidingWindowFairness;
   plainReference: PlainDecodingReference;
   experiments: ExperimentStore;
+  /** The admin API's experiments: the registry, the state folder and the cluster read-out. */
+  experimentAdmin: ExperimentAdmin;
+  /** This process's label on its experiment counters, different from any other process's (restarts included). */
+  incarnation: string;
   /** null when the pack was not loaded. */
   loaded: LoadedParts | null;
+  /**
+   * What GET /readyz says: 'loading' without a loaded pack, 'draining' once stopAdmitting() was
+   * called, 'failing' after repeated verifier faults (CompletionService.verifierFailing), else 'ready'.
+   */
+  readiness(): Readiness;
   /** Stops admitting work; queued and running generations finish. */
   stopAdmitting(): void;
   /** Releases the models; after stopAdmitting() and the last generation. */
   close(): Promise<void>;
 }
 
-const quiet: Log = { info: () => {}, warn: () => {} };
+export type Readiness = 'ready' | 'loading' | 'draining' | 'failing';
+
+const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
 
 export async function createFairspec(config: Config, options: FairspecOptions = {}): Promise<Fairspec> {
   const log = options.log ?? quiet;
@@ -97,7 +114,7 @@ async function compose(
   const engine = pack?.engine ?? null;
 
   const languageLabels = new LanguageLabels(config.metricLanguages.length > 0 ? config.metricLanguages : (pack?.routingTable.languages ?? []));
-  const metrics = new MetricsRecorder({ languageLabel: (l) => languageLabels.label(l), drafters: engine?.drafterNames ?? [] });
+  const metrics = new MetricsRecorder({ languageLabel: (l) => languageLabels.label(l), drafters: engine?.drafterNames ?? [], modelName: config.modelId });
 
   const routePlanner = pack && (await createRoutePlanner(config, pack.engine, pack.routingTable, options.routingPolicy ?? {}, log));
   registerRoutingGauges(metrics.registry, () => routePlanner?.snapshot() ?? null, (l) => languageLabels.label(l));
@@ -110,7 +127,9 @@ async function compose(
   // `speculative: {draft_length: 0}` requests, languages routed to γ = 0), so a 50/50 test of two
   // drafters still gets a measured speed-up over plain decoding.
   const plainReference = new PlainDecodingReference();
-  const experiments = createExperiments(config, engine, plainReference, metrics.registry);
+  const incarnation = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const experimentAdmin = await createExperiments(config, engine, plainReference, metrics.registry, log, incarnation);
+  const experiments = experimentAdmin.store;
 
   let loaded: LoadedParts | null = null;
   if (pack && routePlanner) {
@@ -118,6 +137,7 @@ async function compose(
       detect: detectLanguage,
       route: (language, request) => routePlanner.route(language, request),
       observe: (language, stats, drafterRevision) => routePlanner.observe(language, stats, drafterRevision),
+      drafterFailed: (drafter, revision) => routePlanner.drafterFailed(drafter, revision),
     };
     // Completed generations feed the live fairness window, the experiments' plain-decoding
     // reference (plain ones only) and, when assigned, their experiment arm.
@@ -131,7 +151,7 @@ async function compose(
     loaded = {
       ...pack,
       routePlanner,
-      completions: new CompletionService(pack.engine, router, experiments, requestQueue, metrics, config, observers),
+      completions: new CompletionService(pack.engine, router, experiments, requestQueue, metrics, config, observers, log),
       drafters: new DrafterAdmin(pack.engine, [config.packDir, ...config.drafterDirs]),
     };
   }
@@ -144,9 +164,17 @@ async function compose(
     fairness,
     plainReference,
     experiments,
+    experimentAdmin,
+    incarnation,
     loaded,
+    readiness: () => {
+      if (requestQueue.closed) return 'draining';
+      if (loaded === null) return 'loading';
+      return loaded.completions.verifierFailing ? 'failing' : 'ready';
+    },
     stopAdmitting: () => requestQueue.close(),
     close: async () => {
+      experimentAdmin.close();
       await engine?.close();
     },
   };
@@ -156,6 +184,7 @@ async function loadPack(config: Config, log: Log): Promise<{ engine: Engine; rou
   const started = performance.now();
   const engine = await loadEngine(config.packDir, {
     maxDraftLength: MAX_DRAFT_LENGTH,
+    dtype: config.dtype,
     ...(config.ortThreads > 0 ? { intraOpNumThreads: config.ortThreads } : {}),
     ...(config.drafterOrtThreads > 0 ? { drafterIntraOpNumThreads: config.drafterOrtThreads } : {}),
   });
@@ -209,16 +238,35 @@ async function createRoutePlanner(config: Config, engine: Engine, table: Routing
   return planner;
 }
 
-/** The experiment registry with FAIRSPEC_EXPERIMENTS loaded, and its gauges. */
-function createExperiments(config: Config, engine: Engine | null, reference: PlainDecodingReference, registry: Registry): ExperimentStore {
+/**
+ * The experiment registry with FAIRSPEC_EXPERIMENTS and the state folder's experiments loaded,
+ * its read-out gauges, and its sums as counters (the cluster read-out's source).
+ */
+async function createExperiments(
+  config: Config,
+  engine: Engine | null,
+  reference: PlainDecodingReference,
+  registry: Registry,
+  log: Log,
+  incarnation: string,
+): Promise<ExperimentAdmin> {
   const store = new ExperimentStore({ ...(engine ? { knownDrafters: engine.drafterNames } : {}), reference });
+  const admin = new ExperimentAdmin({
+    store,
+    state: config.stateDir === null ? null : new StateFolder(config.stateDir),
+    prometheus: config.prometheusUrl === null ? null : new PrometheusApi(config.prometheusUrl),
+    syncIntervalMs: config.stateSyncMs,
+    log,
+  });
   try {
-    store.load(config.experiments);
+    await admin.boot(config.experiments);
   } catch (err) {
     // Now that the pack is known: an arm naming a drafter the pack lacks is a config error.
     if (!isExperimentError(err)) throw err;
     throw new ConfigError('experiments', err.issues[0]?.value, err.message);
   }
-  registerExperimentGauges(registry, () => store.list().map((e) => summarise(store.snapshot(e.id))));
-  return store;
+  const readouts = new ReadoutCache((e) => summarise(store.snapshot(e.id)), { ttlMs: config.readoutCacheMs });
+  registerExperimentGauges(registry, () => readouts.readouts(store.list()));
+  registerExperimentCounters(registry, () => store.list().map((e) => store.statistics(e.id)), { incarnation });
+  return admin;
 }

@@ -31,12 +31,22 @@ t.test('environment variables', async (t) => {
     FAIRSPEC_ROUTING_OVERRIDES: '{"am":{"drafter":"scdf","draft_length":2},"en":{"drafter":null}}',
     FAIRSPEC_ORT_THREADS: '1',
     FAIRSPEC_DRAFTER_ORT_THREADS: '3',
+    FAIRSPEC_DTYPE: 'fp16',
     FAIRSPEC_DRAIN_TIMEOUT_MS: '500',
+    FAIRSPEC_HEADERS_TIMEOUT_MS: '2000',
+    FAIRSPEC_BODY_TIMEOUT_MS: '5000',
+    FAIRSPEC_IDLE_TIMEOUT_MS: '9000',
+    FAIRSPEC_REQUEST_TIMEOUT_MS: '120000',
+    FAIRSPEC_ALLOWED_HOSTS: 'LocalHost, 127.0.0.1:8000,[::1]',
     LOG_LEVEL: 'warn',
     FAIRSPEC_ROUTING_MODE: 'static',
     FAIRSPEC_EXPERIMENTS: JSON.stringify([EXPERIMENT]),
     FAIRSPEC_ADMIN_TOKEN: TOKEN,
     FAIRSPEC_DRAFTER_DIRS: '/srv/drafters: drafters-new ::/srv/drafters',
+    FAIRSPEC_STATE_DIR: '/var/lib/fairspec',
+    FAIRSPEC_STATE_SYNC_MS: '500',
+    FAIRSPEC_PROMETHEUS_URL: 'http://prometheus:9090/',
+    FAIRSPEC_SHUTDOWN_LINGER_MS: '3000',
   });
   t.same(config, {
     port: 9000,
@@ -52,13 +62,34 @@ t.test('environment variables', async (t) => {
     routingOverrides: { am: { drafter: 'scdf', draftLength: 2 }, en: { drafter: null } },
     ortThreads: 1,
     drafterOrtThreads: 3,
+    dtype: 'fp16',
     drainTimeoutMs: 500,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 5000,
+    idleTimeoutMs: 9000,
+    requestTimeoutMs: 120000,
+    allowedHosts: ['localhost', '127.0.0.1:8000', '[::1]'],
     logLevel: 'warn',
     routingMode: 'static',
     experiments: [{ id: 'drafters', salt: 'drafters', arms: EXPERIMENT.arms, enabled: true }],
     adminToken: TOKEN,
     drafterDirs: ['/srv/drafters', 'drafters-new'],
+    readoutCacheMs: 5000,
+    stateDir: '/var/lib/fairspec',
+    stateSyncMs: 500,
+    prometheusUrl: 'http://prometheus:9090',
+    shutdownLingerMs: 3000,
   });
+});
+
+t.test('the cluster settings: a Prometheus URL without secrets, a state folder, the linger', async (t) => {
+  t.same([loadConfig({}).stateDir, loadConfig({}).prometheusUrl, loadConfig({}).shutdownLingerMs], [null, null, 0], 'off by default');
+  for (const url of ['prometheus:9090', 'ftp://p:9090', 'http://user:secret@p:9090', 'http://p:9090/?x=1']) {
+    t.throws(() => loadConfig({ FAIRSPEC_PROMETHEUS_URL: url }), /prometheusUrl \(FAIRSPEC_PROMETHEUS_URL=.*must be an http\(s\) URL/, url);
+  }
+  t.equal(loadConfig({ FAIRSPEC_PROMETHEUS_URL: 'https://p.example/prom/' }).prometheusUrl, 'https://p.example/prom', 'a path prefix is kept');
+  t.throws(() => loadConfig({ FAIRSPEC_STATE_SYNC_MS: '10' }), /stateSyncMs/);
+  t.throws(() => loadConfig({ FAIRSPEC_SHUTDOWN_LINGER_MS: '-1' }), /shutdownLingerMs/);
 });
 
 t.test('FAIRSPEC_EXPERIMENTS may name a file holding the JSON array', async (t) => {
@@ -107,6 +138,11 @@ t.test('bad values are refused, naming the field, the variable and the value', a
     [{ LOG_LEVEL: 'loud' }, /logLevel \(LOG_LEVEL="loud"\): must be one of/],
     [{ HOST: '   ' }, /host/],
     [{ FAIRSPEC_DRAFTER_DIRS: 'a:b\0c' }, /drafterDirs \(FAIRSPEC_DRAFTER_DIRS=.*\): must be a list of folders separated by ':'/],
+    [{ FAIRSPEC_HEADERS_TIMEOUT_MS: '40000' }, /headersTimeoutMs \(FAIRSPEC_HEADERS_TIMEOUT_MS=40000\): must not exceed FAIRSPEC_BODY_TIMEOUT_MS \(30000\)/],
+    [{ FAIRSPEC_BODY_TIMEOUT_MS: '0' }, /bodyTimeoutMs .*must be an integer in \[100, /],
+    [{ FAIRSPEC_IDLE_TIMEOUT_MS: 'soon' }, /idleTimeoutMs/],
+    [{ FAIRSPEC_REQUEST_TIMEOUT_MS: '50' }, /requestTimeoutMs/],
+    [{ FAIRSPEC_ALLOWED_HOSTS: 'localhost,http://evil.example' }, /allowedHosts \(FAIRSPEC_ALLOWED_HOSTS=.*\): must be a comma-separated list of host names/],
     [{ FAIRSPEC_ROUTING_MODE: 'smart' }, /routingMode \(FAIRSPEC_ROUTING_MODE="smart"\): must be 'static' or 'adaptive'/],
     [{ FAIRSPEC_EXPERIMENTS: '[{"id": "x"' }, /experiments .*must be a JSON array/],
     [{ FAIRSPEC_EXPERIMENTS: '{"id": "x"}' }, /experiments .*readable file/],
@@ -124,4 +160,10 @@ t.test('bad values are refused, naming the field, the variable and the value', a
       t.equal((err as ConfigError).code, 'FS_INVALID_CONFIG');
     }
   }
+});
+
+t.test('FAIRSPEC_DTYPE picks the model files by transformers.js dtype', async (t) => {
+  t.equal(loadConfig({}).dtype, 'fp32');
+  t.equal(loadConfig({ FAIRSPEC_DTYPE: 'q4f16' }).dtype, 'q4f16');
+  t.throws(() => loadConfig({ FAIRSPEC_DTYPE: 'float16' }), { code: 'FS_INVALID_CONFIG', message: /dtype \(FAIRSPEC_DTYPE="float16"\): must be one of fp32, fp16, /, field: 'dtype' });
 });

@@ -3,16 +3,21 @@
 //
 //   inputs:  input_ids [1, n] int64, attention_mask [1, past + n] int64, position_ids [1, n] int64
 //            (optional), past_key_values.{i}.key / .value [1, kvHeads, past, headDim]
-//            (float32 or float16), use_cache_branch [1] bool (merged exports only)
+//            (float32 or float16), use_cache_branch [1] bool (merged exports only),
+//            num_logits_to_keep int64 scalar (exports that can trim logits; fed 0: every position)
 //   outputs: logits [1, n, vocab], present.{i}.key / .value [1, kvHeads, past + n, headDim]
+//
+// The graph file is picked by dtype (model-dtype.ts). onnxruntime reads a graph's external data
+// (model.onnx_data and the like) from the graph's own folder when the session is created from a
+// path, which is how it is created here.
 
-import { access } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { EngineError } from './errors.js';
 import { float16ToFloat32 } from './float16.js';
 import { KvCache } from './kv-cache.js';
 import { readModelConfig, resolveKvDtype, type KvDtype, type ModelConfig } from './model-config.js';
+import { resolveModelFile, type ModelDtype } from './model-dtype.js';
 
 export interface CausalLMOptions {
   /** Name used in logs, errors and results; defaults to the folder name. */
@@ -23,6 +28,8 @@ export interface CausalLMOptions {
   allowSpinning?: boolean | undefined;
   /** See KvCache: compact once dead slots exceed this fraction of the cache; default 0.25. */
   compactDeadFraction?: number | undefined;
+  /** Which onnx/model*.onnx to load when the folder's fairspec.json names none; default fp32. */
+  dtype?: ModelDtype | undefined;
 }
 
 const pastName = (layer: number, kind: 'key' | 'value') => `past_key_values.${layer}.${kind}`;
@@ -37,8 +44,8 @@ export function checkModelIo(
   outputNames: readonly string[],
   numLayers: number,
   modelId: string,
-): { positionIds: boolean; attentionMask: boolean; useCacheBranch: boolean } {
-  const fed = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch']);
+): { positionIds: boolean; attentionMask: boolean; useCacheBranch: boolean; numLogitsToKeep: boolean } {
+  const fed = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch', 'num_logits_to_keep']);
   const pasts: string[] = [];
   const presents = ['logits'];
   for (let i = 0; i < numLayers; i++) {
@@ -70,6 +77,7 @@ export function checkModelIo(
     positionIds: inputNames.includes('position_ids'),
     attentionMask: inputNames.includes('attention_mask'),
     useCacheBranch: inputNames.includes('use_cache_branch'),
+    numLogitsToKeep: inputNames.includes('num_logits_to_keep'),
   };
 }
 
@@ -78,9 +86,14 @@ export class CausalLM {
   readonly dir: string;
   readonly config: ModelConfig;
   readonly kvDtype: KvDtype;
+  /** The weight dtype whose file was loaded, and that file's absolute path. */
+  readonly dtype: ModelDtype;
+  readonly modelPath: string;
   readonly #session: InferenceSession;
   readonly #io: ReturnType<typeof checkModelIo>;
   readonly #compactDeadFraction: number;
+  /** num_logits_to_keep's feed: 0 keeps the logits of every new token, which verification needs. */
+  readonly #keepAllLogits: Tensor | null;
 
   private constructor(
     id: string,
@@ -90,6 +103,7 @@ export class CausalLM {
     io: ReturnType<typeof checkModelIo>,
     kvDtype: KvDtype,
     compactDeadFraction: number,
+    file: { dtype: ModelDtype; path: string },
   ) {
     this.id = id;
     this.dir = dir;
@@ -98,18 +112,24 @@ export class CausalLM {
     this.#io = io;
     this.kvDtype = kvDtype;
     this.#compactDeadFraction = compactDeadFraction;
+    this.dtype = file.dtype;
+    this.modelPath = file.path;
+    this.#keepAllLogits = io.numLogitsToKeep ? CausalLM.#zeroFeed(session) : null;
+  }
+
+  /** An int64 0 shaped as the graph declares num_logits_to_keep: a scalar (transformers.js feeds []) or [1]. */
+  static #zeroFeed(session: InferenceSession): Tensor {
+    const meta = session.inputMetadata.find((m) => m.name === 'num_logits_to_keep');
+    const dims = meta?.isTensor && meta.shape.length === 1 ? [1] : [];
+    return new Tensor('int64', new BigInt64Array(1), dims);
   }
 
   static async load(dir: string, options: CausalLMOptions = {}): Promise<CausalLM> {
     const folder = resolve(dir);
     const id = options.id ?? basename(folder);
     const config = await readModelConfig(folder);
-    const modelPath = join(folder, 'onnx', 'model.onnx');
-    try {
-      await access(modelPath);
-    } catch {
-      throw new EngineError('FS_MODEL_LOAD', `${id}: no ONNX model at ${modelPath}`, { model: id, path: modelPath });
-    }
+    const file = await resolveModelFile(folder, options.dtype, id);
+    const modelPath = file.path;
     let session: InferenceSession;
     try {
       session = await InferenceSession.create(modelPath, {
@@ -128,7 +148,7 @@ export class CausalLM {
     try {
       const io = checkModelIo(session.inputNames, session.outputNames, config.numLayers, id);
       const kvDtype = CausalLM.#checkPastMetadata(session, config, id);
-      return new CausalLM(id, folder, config, session, io, kvDtype, options.compactDeadFraction ?? 0.25);
+      return new CausalLM(id, folder, config, session, io, kvDtype, options.compactDeadFraction ?? 0.25, file);
     } catch (err) {
       await session.release();
       throw err;
@@ -185,7 +205,9 @@ export class CausalLM {
     };
     if (this.#io.attentionMask) feeds['attention_mask'] = new Tensor('int64', kv.attentionMask, [1, kv.attentionMask.length]); // [1, past + n]
     if (this.#io.positionIds) feeds['position_ids'] = new Tensor('int64', kv.positionIds, [1, n]); // [1, n]
+    // A merged export's If must run its with-past branch over a past and its no-past branch (which takes none) on the first step.
     if (this.#io.useCacheBranch) feeds['use_cache_branch'] = new Tensor('bool', [cache.physicalLength > 0], [1]);
+    if (this.#keepAllLogits) feeds['num_logits_to_keep'] = this.#keepAllLogits;
     for (let i = 0; i < numLayers; i++) {
       feeds[pastName(i, 'key')] = kv.past[2 * i]!;
       feeds[pastName(i, 'value')] = kv.past[2 * i + 1]!;

@@ -54,7 +54,7 @@ export interface DrafterSlot {
   retired: boolean;
 }
 
-export type ModelLoadOptions = Pick<CausalLMOptions, 'intraOpNumThreads' | 'compactDeadFraction'>;
+export type ModelLoadOptions = Pick<CausalLMOptions, 'intraOpNumThreads' | 'compactDeadFraction' | 'dtype'>;
 
 export class DrafterPool {
   readonly #drafters = new Map<string, DrafterSlot>();
@@ -189,7 +189,7 @@ export class DrafterPool {
       contextLength: model.config.contextLength,
       inUse: slot.users,
     };
-    return { ...info, onnxBytes: await onnxBytes(model.dir) };
+    return { ...info, onnxBytes: await onnxBytes(model.modelPath) };
   }
 
   #unknown(name: string): EngineError {
@@ -200,11 +200,15 @@ export class DrafterPool {
   }
 }
 
-/** Total size of the files in `dir`/onnx (model.onnx and any external weights); null if unreadable. */
-async function onnxBytes(dir: string): Promise<number | null> {
+/**
+ * Size of the loaded graph and its external data (model_fp16.onnx: model_fp16.onnx_data,
+ * model_fp16.onnx_data_1, ...), not of the other dtypes' files beside it; null if unreadable.
+ */
+async function onnxBytes(modelPath: string): Promise<number | null> {
   try {
-    const onnx = join(dir, 'onnx');
-    const names = await readdir(onnx);
+    const onnx = dirname(modelPath);
+    const file = basename(modelPath);
+    const names = (await readdir(onnx)).filter((n) => n === file || n.startsWith(`${file}_data`));
     const sizes = await Promise.all(names.map(async (n) => {
       const s = await stat(join(onnx, n));
       return s.isFile() ? s.size : 0;

@@ -2,6 +2,7 @@
 
 import type { CausalLM } from './causal-lm.js';
 import type { KvCache } from './kv-cache.js';
+import { assertUsableLogits, modelFault } from './model-fault.js';
 import type { TokenSampler } from './sampling.js';
 
 export interface Draft {
@@ -34,7 +35,8 @@ export class Drafter {
 
   /**
    * Drafts `gamma` tokens after `committed`. The cache is first cut back to the longest prefix it
-   * shares with `committed`, which drops the drafts the verifier rejected last step.
+   * shares with `committed`, which drops the drafts the verifier rejected last step. A forward
+   * pass that throws or gives unusable logits throws FS_MODEL_FAULT (model-fault.ts).
    */
   async propose(committed: readonly number[], gamma: number, sampler: TokenSampler): Promise<Draft> {
     assert(Number.isInteger(gamma) && gamma > 0, `bad draft length ${gamma}`);
@@ -49,9 +51,15 @@ export class Drafter {
     const draft: Draft = { tokenIds: [], probs: [], logits: [] };
     let feed = committed.slice(shared);
     for (let i = 0; i < gamma; i++) {
-      const rows = await this.model.forward(this.#cache, feed); // [feed.length][vocab]
+      let rows: Float32Array[];
+      try {
+        rows = await this.model.forward(this.#cache, feed); // [feed.length][vocab]
+      } catch (err) {
+        throw modelFault(err, `drafter ${this.name}`);
+      }
       this.#cached.push(...feed);
       const logits = rows[rows.length - 1]!; // [vocab]
+      assertUsableLogits(logits, `drafter ${this.name}`);
       const probs = sampler.distribution(logits); // [vocab]
       const token = sampler.sample(probs);
       draft.tokenIds.push(token);

@@ -11,10 +11,12 @@ import { Drafter } from './drafter.js';
 import { DrafterPool, type DrafterInfo, type DrafterSwap, type ModelLoadOptions } from './drafter-pool.js';
 import { EngineError } from './errors.js';
 import { readPack, type EngineModelPaths } from './model-pack.js';
+import type { ModelDtype } from './model-dtype.js';
 import { createRandom, randomSeed } from './random.js';
 import { TokenSampler } from './sampling.js';
 import { generateSpeculative } from './speculative.js';
 import type { TextTokenizer } from './tokenizer.js';
+import { TokenizerWorker } from './tokenizer-worker.js';
 import type { GenerateOptions, GenerateResult } from './types.js';
 
 export interface EngineOptions {
@@ -29,12 +31,14 @@ export interface EngineOptions {
   compactDeadFraction?: number;
   /** Largest draftLength generate() accepts; default 16. */
   maxDraftLength?: number;
+  /** Weight dtype (which onnx/model*.onnx) of every model whose folder's fairspec.json names none; default fp32. */
+  dtype?: ModelDtype;
 }
 
 /** Loads a pack folder, or an explicit verifier and drafters. */
 export async function loadEngine(source: string | EngineModelPaths, options: EngineOptions = {}): Promise<Engine> {
   const { paths, tokenizer } = await readPack(source);
-  const modelOptions = { intraOpNumThreads: options.intraOpNumThreads, compactDeadFraction: options.compactDeadFraction };
+  const modelOptions = { intraOpNumThreads: options.intraOpNumThreads, compactDeadFraction: options.compactDeadFraction, dtype: options.dtype };
   const drafterOptions = { ...modelOptions, intraOpNumThreads: options.drafterIntraOpNumThreads ?? 1 };
   const loaded: CausalLM[] = [];
   try {
@@ -59,6 +63,7 @@ export class Engine {
   readonly eosTokenIds: readonly number[];
   readonly maxDraftLength: number;
   readonly #pool: DrafterPool;
+  readonly #tokenizerWorker: TokenizerWorker;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
   #closed = false;
@@ -74,6 +79,7 @@ export class Engine {
     this.tokenizer = tokenizer;
     this.verifier = verifier;
     this.#pool = new DrafterPool(drafters, verifier.config, tokenizer, modelOptions);
+    this.#tokenizerWorker = new TokenizerWorker(tokenizer.source.json, tokenizer.source.config);
     this.maxDraftLength = maxDraftLength;
     const fromConfig = verifier.config.eosTokenIds;
     this.eosTokenIds = fromConfig.length > 0 ? fromConfig : tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId];
@@ -147,13 +153,26 @@ export class Engine {
   }
 
   /**
+   * Token ids of `text`, encoded on a worker thread (tokenizer-worker.ts), so a long prompt does
+   * not hold up the event loop. Rejects with the signal's reason if it fires before the work starts.
+   */
+  tokenize(text: string, signal?: AbortSignal): Promise<number[]> {
+    return this.#tokenizerWorker.encode(text, signal);
+  }
+
+  /** At most how many characters one token stands for (TextTokenizer.maxTokenChars). */
+  get maxTokenChars(): number {
+    return this.tokenizer.maxTokenChars;
+  }
+
+  /**
    * Generates a completion of `prompt`. Bad options and prompts reject at once with an
    * EngineError; a valid request then waits for the ones before it.
    */
   async generate(prompt: string, options: GenerateOptions): Promise<GenerateResult> {
     if (this.#closed) throw new EngineError('FS_ENGINE_CLOSED', 'the engine is closed');
     this.#validate(options);
-    const promptIds = this.#promptIds(prompt);
+    const promptIds = this.#promptIds(options.promptIds ?? this.tokenizer.encode(prompt));
     const drafterName = options.drafter === null || options.draftLength === 0 ? null : options.drafter;
     this.#pending++;
     const run = this.#queue.then(async (): Promise<GenerateResult> => {
@@ -175,6 +194,7 @@ export class Engine {
           decode: (ids) => this.tokenizer.decode(ids),
           signal: options.signal,
           onText: options.onText,
+          onDrafterError: slot && options.onDrafterError ? (name, error) => options.onDrafterError!(name, error, slot.revision) : undefined,
         });
         return slot ? { ...result, drafterRevision: slot.revision } : result;
       } finally {
@@ -194,14 +214,15 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     const swapsEnded = this.#pool.close();
+    await this.#tokenizerWorker.close();
     await this.#queue;
     await swapsEnded;
     // Every generation has ended, so no retired model is still held.
     await Promise.all([this.verifier, ...this.#pool.models].map((m) => m.release()));
   }
 
-  #promptIds(prompt: string): number[] {
-    const ids = this.tokenizer.encode(prompt);
+  #promptIds(encoded: readonly number[]): number[] {
+    const ids = [...encoded];
     if (ids.length === 0) {
       // An empty prompt starts from BOS, or from EOS as GPT-2 does ("<|endoftext|>" opens documents).
       const start = this.verifier.config.bosTokenId ?? this.tokenizer.bosTokenId ?? this.eosTokenIds[0];
@@ -230,5 +251,9 @@ export class Engine {
       bad('draftLength', o.draftLength, `must be an integer in [0, ${this.maxDraftLength}]`);
     }
     if (o.drafter !== null) this.#pool.assertKnown(o.drafter);
+    const vocab = this.verifier.config.vocabSize;
+    if (o.promptIds !== undefined && !o.promptIds.every((id) => Number.isInteger(id) && id >= 0 && id < vocab)) {
+      bad('promptIds', `[${o.promptIds.length} ids]`, `must be token ids in [0, ${vocab})`);
+    }
   }
 }

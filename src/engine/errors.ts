@@ -16,6 +16,7 @@ export type EngineErrorCode = Extract<
   | 'FS_MODEL_LOAD'
   | 'FS_VOCAB_MISMATCH'
   | 'FS_ENGINE_CLOSED'
+  | 'FS_MODEL_FAULT'
 >;
 
 export class EngineError extends Error {

@@ -6,6 +6,10 @@
 // do: text is decoded over the window [prefixOffset, end) and only the part past the already
 // emitted window [prefixOffset, readOffset) is emitted, and only once it no longer ends in
 // U+FFFD, the replacement character TextDecoder produces for an incomplete byte sequence.
+//
+// The window starts over the prompt's last tokens (`context`), as vLLM's detokenizer does: a
+// SentencePiece-style decoder (Metaspace, or Replace + Strip) drops the leading space of the first
+// token it decodes, so the completion's first word would lose its space if decoded on its own.
 
 const REPLACEMENT = '\uFFFD';
 
@@ -15,8 +19,11 @@ export class IncrementalDetokenizer {
   #prefixOffset = 0;
   #readOffset = 0;
 
-  constructor(decode: (ids: readonly number[]) => string) {
+  /** `context`: the tokens before the first one pushed (the prompt's last few); never emitted. */
+  constructor(decode: (ids: readonly number[]) => string, context: readonly number[] = []) {
     this.#decode = decode;
+    this.#ids.push(...context);
+    this.#readOffset = context.length;
   }
 
   /** Adds one token; returns the newly completed text ('' while a character is incomplete). */

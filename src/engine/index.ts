@@ -12,3 +12,4 @@ export { CausalLM, type CausalLMOptions } from './causal-lm.js';
 export { draftAgreement, type DraftAgreement } from './draft-agreement.js';
 export { TextTokenizer } from './tokenizer.js';
 export type { ModelConfig, KvDtype } from './model-config.js';
+export { MODEL_DTYPES, isModelDtype, modelFileName, type ModelDtype } from './model-dtype.js';

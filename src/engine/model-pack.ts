@@ -6,6 +6,7 @@ import { access, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { EngineError } from './errors.js';
 import { readModelConfig, type ModelConfig } from './model-config.js';
+import { availableDtypes } from './model-dtype.js';
 import { TextTokenizer } from './tokenizer.js';
 
 export interface EngineModelPaths {
@@ -20,8 +21,9 @@ export interface EngineModelPaths {
 const DRAFTER_PREFIX = 'drafter-';
 
 /**
- * The model folders of a pack: `verifier/` and every `drafter-NAME/` holding onnx/model.onnx,
- * with ids `PACK/verifier` and `PACK/drafter-NAME`.
+ * The model folders of a pack: `verifier/` and every `drafter-NAME/` holding an ONNX model of any
+ * dtype (onnx/model.onnx, model_fp16.onnx, ...: model-dtype.ts), with ids `PACK/verifier` and
+ * `PACK/drafter-NAME`. A drafter without the file of its dtype then fails to load, naming it.
  */
 export async function packModelPaths(packDir: string): Promise<EngineModelPaths> {
   const dir = resolve(packDir);
@@ -38,11 +40,7 @@ export async function packModelPaths(packDir: string): Promise<EngineModelPaths>
   const drafters: Record<string, string> = {};
   const drafterIds: Record<string, string> = {};
   for (const name of entries.filter((n) => n.startsWith(DRAFTER_PREFIX)).sort()) {
-    try {
-      await access(join(dir, name, 'onnx', 'model.onnx'));
-    } catch {
-      continue;
-    }
+    if ((await availableDtypes(join(dir, name))).length === 0) continue;
     const drafter = name.slice(DRAFTER_PREFIX.length);
     drafters[drafter] = join(dir, name);
     drafterIds[drafter] = `${pack}/${name}`;

@@ -20,7 +20,11 @@ export class TemperatureProcessor implements LogitsProcessor {
   }
 
   process(logits: Float64Array): void {
-    for (let i = 0; i < logits.length; i++) logits[i]! /= this.temperature;
+    // (l − max) / T rather than l / T: the same distribution (softmax ignores a shift), but no
+    // logit overflows to ±∞ however small T is (l / 5e-324 is ∞, and ∞ − ∞ made softmax NaN;
+    // issue 16). The top logits become 0, the rest negative or −∞.
+    const max = maxOf(logits);
+    for (let i = 0; i < logits.length; i++) logits[i] = (logits[i]! - max) / this.temperature;
   }
 }
 

@@ -11,11 +11,17 @@
 // discarded. The eos token ends the output and is not part of text or tokenIds, but is counted
 // in completionTokens. A stop string ends the output before the stop string; tokenIds keep the
 // token that completed it.
+//
+// Faults (issue 16): a drafter whose forward pass throws or gives unusable logits is dropped for
+// the rest of the generation, which goes on as plain decoding. Every emitted token is the
+// verifier's decision either way, so the output is what γ = 0 gives (greedy: token for token;
+// sampled: the same distribution). A verifier fault fails the generation with FS_MODEL_FAULT.
 
 import type { CausalLM } from './causal-lm.js';
 import { draftAgreement } from './draft-agreement.js';
 import type { Draft, Drafter } from './drafter.js';
 import { IncrementalDetokenizer } from './incremental-detokenizer.js';
+import { assertUsableLogits, modelFault } from './model-fault.js';
 import { verifyGreedy, verifySampled, type Verdict } from './rejection.js';
 import { argmax, type TokenSampler } from './sampling.js';
 import { StopStringMatcher } from './stop-strings.js';
@@ -34,8 +40,14 @@ export interface SpeculativeRequest {
   eosTokenIds: readonly number[];
   decode: (ids: readonly number[]) => string;
   signal?: AbortSignal | undefined;
-  onText?: ((delta: string) => void) | undefined;
+  /** A returned promise holds the loop until it settles (backpressure). */
+  onText?: ((delta: string) => void | Promise<void>) | undefined;
+  /** The drafter failed; decoding goes on without it. */
+  onDrafterError?: ((drafter: string, error: Error) => void) | undefined;
 }
+
+/** Prompt tokens the detokenizer decodes ahead of the completion (incremental-detokenizer.ts), vLLM's 5. */
+const DETOKENIZER_CONTEXT = 5;
 
 export function emptyStats(drafter: string | null, draftLength: number): SpeculativeStats {
   return {
@@ -56,7 +68,9 @@ export function emptyStats(drafter: string | null, draftLength: number): Specula
 
 export async function generateSpeculative(req: SpeculativeRequest): Promise<GenerateResult> {
   const start = performance.now();
-  const { verifier, drafter, sampler, maxTokens, signal } = req;
+  const { verifier, sampler, maxTokens, signal } = req;
+  /** null from a drafter fault on: plain decoding. */
+  let drafter = req.drafter;
   const gamma = drafter ? req.draftLength : 0;
   assert(Number.isInteger(gamma) && gamma >= 0, `bad draft length ${req.draftLength}`);
   assert(drafter !== null || req.draftLength === 0, 'a draft length without a drafter');
@@ -68,17 +82,17 @@ export async function generateSpeculative(req: SpeculativeRequest): Promise<Gene
   const committed = [...req.promptIds];
   const generated: number[] = [];
   const cache = verifier.newCache();
-  const detokenizer = new IncrementalDetokenizer(req.decode);
+  const detokenizer = new IncrementalDetokenizer(req.decode, req.promptIds.slice(-DETOKENIZER_CONTEXT));
   const stops = new StopStringMatcher(req.stop);
   let text = '';
   let firstTokenMs: number | null = null;
   let finish: FinishReason | null = null;
   let endedByEos = false;
 
-  const emit = (delta: string) => {
+  const emit = async (delta: string): Promise<void> => {
     if (delta.length === 0) return;
     text += delta;
-    req.onText?.(delta);
+    await req.onText?.(delta);
   };
 
   while (finish === null) {
@@ -92,12 +106,18 @@ export async function generateSpeculative(req: SpeculativeRequest): Promise<Gene
       break;
     }
     // A step emits up to γ + 1 tokens: draft no more than the room left can take.
-    const g = drafter && gamma > 0 ? Math.min(gamma, room - 1, drafter.maxDraftLength(committed.length)) : 0;
+    let g = drafter && gamma > 0 ? Math.min(gamma, room - 1, drafter.maxDraftLength(committed.length)) : 0;
 
     let draft: Draft = { tokenIds: [], probs: [], logits: [] };
     if (g > 0) {
       const t0 = performance.now();
-      draft = await drafter!.propose(committed, g, sampler);
+      try {
+        draft = await drafter!.propose(committed, g, sampler);
+      } catch (err) {
+        req.onDrafterError?.(drafter!.name, err instanceof Error ? err : new Error(String(err)));
+        drafter = null;
+        g = 0;
+      }
       stats.draftMs += performance.now() - t0;
       // Drafting takes γ passes of its own: do not start the verifier pass for a gone client.
       if (signal?.aborted) {
@@ -109,8 +129,14 @@ export async function generateSpeculative(req: SpeculativeRequest): Promise<Gene
     const t1 = performance.now();
     const base = committed.length;
     const feed = committed.slice(cache.length).concat(draft.tokenIds);
-    const rows = await verifier.forward(cache, feed); // [feed.length][vocab]
+    let rows: Float32Array[];
+    try {
+      rows = await verifier.forward(cache, feed); // [feed.length][vocab]
+    } catch (err) {
+      throw modelFault(err, `verifier ${verifier.id}`);
+    }
     const scored = rows.slice(rows.length - (g + 1)); // [g + 1][vocab]
+    for (const row of scored) assertUsableLogits(row, `verifier ${verifier.id}`);
     stats.verifierSteps++;
     const verifierTop = scored.map(argmax); // [g + 1]
     const verdict: Verdict = sampler.greedy
@@ -153,7 +179,7 @@ export async function generateSpeculative(req: SpeculativeRequest): Promise<Gene
       generated.push(token);
       firstTokenMs ??= performance.now() - start;
       const scan = stops.push(detokenizer.push(token));
-      emit(scan.text);
+      await emit(scan.text);
       if (scan.stopped) {
         finish = 'stop';
         break;
@@ -167,9 +193,9 @@ export async function generateSpeculative(req: SpeculativeRequest): Promise<Gene
 
   if (!(finish === 'stop' && !endedByEos)) {
     const tail = stops.push(detokenizer.flush());
-    emit(tail.text);
+    await emit(tail.text);
     if (tail.stopped) finish = 'stop';
-    else emit(stops.flush());
+    else await emit(stops.flush());
   }
 
   const totalMs = performance.now() - start;

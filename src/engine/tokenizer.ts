@@ -20,10 +20,26 @@ export class TextTokenizer {
   /** From tokenizer_config.json, when it names tokens that are in the vocabulary. */
   readonly eosTokenId: number | null;
   readonly bosTokenId: number | null;
+  /** The files it was built from, for a copy in a worker thread (tokenizer-worker.ts). */
+  readonly source: { json: object; config: Record<string, unknown> };
+  /**
+   * At most how many characters (UTF-16 code units) of input one token stands for, so that a text
+   * of more than maxTokenChars * n characters has more than n tokens and is too long without
+   * being tokenised. A vocabulary entry of k characters covers at most k of them (byte-level
+   * entries map one character to one byte; '##', '<0x41>' and the like only add characters). A
+   * normalizer can fold several characters into one (NFC folds up to 3 into a Hangul syllable),
+   * hence the factor 4 then; one that deletes characters would defeat the bound.
+   */
+  readonly maxTokenChars: number;
 
   constructor(tokenizerJson: object, tokenizerConfig: Record<string, unknown> = {}) {
     this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.source = { json: tokenizerJson, config: tokenizerConfig };
     this.#vocab = this.#tokenizer.get_vocab(true);
+    let longest = 1;
+    for (const token of this.#vocab.keys()) longest = Math.max(longest, token.length);
+    const normalizer = (tokenizerJson as { normalizer?: unknown }).normalizer;
+    this.maxTokenChars = normalizer === null || normalizer === undefined ? longest : 4 * longest;
     const idOf = (field: string) => {
       const content = specialTokenContent(tokenizerConfig[field]);
       return content === undefined ? null : (this.#tokenizer.token_to_id(content) ?? null);

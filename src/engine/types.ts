@@ -17,10 +17,23 @@ export interface GenerateOptions extends SamplingOptions {
   drafter: string | null;
   /** Draft length gamma; 0 runs plain autoregressive decoding through the same loop. */
   draftLength: number;
+  /**
+   * The prompt's token ids when the caller has them already (Engine.tokenize, off the event
+   * loop); they must be the tokenizer's encoding of the prompt.
+   */
+  promptIds?: readonly number[];
   /** Aborting stops generation within one step (client disconnect, shutdown). */
   signal?: AbortSignal;
-  /** Called with each newly decoded piece of text (never a broken UTF-8 character). */
-  onText?: (delta: string) => void;
+  /**
+   * Called with each newly decoded piece of text (never a broken UTF-8 character). A returned
+   * promise holds the generation until it settles (a streaming client's backpressure).
+   */
+  onText?: (delta: string) => void | Promise<void>;
+  /**
+   * The drafter threw or gave non-finite logits: the generation goes on with plain decoding, and
+   * this is told once, at the fault, with the revision of the drafter's model (as drafterRevision).
+   */
+  onDrafterError?: (drafter: string, error: Error, revision: number) => void;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';

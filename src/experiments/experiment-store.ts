@@ -136,10 +136,6 @@ export class ExperimentStore {
     return experiment;
   }
 
-  /** Validates `definition` as create() would, adding nothing. */
-  parse(definition: unknown): Experiment {
-    return this.#parse(definition);
-  }
 
   get(id: string): Experiment | undefined {
     return this.#entries.get(id)?.experiment;

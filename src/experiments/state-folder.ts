@@ -10,7 +10,8 @@
 // id at once cannot both succeed; a rewrite takes it with rename(), which replaces atomically.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** An experiment as the folder keeps it. */
@@ -72,8 +73,14 @@ export class StateFolder {
   /** Stores a new experiment; false, writing nothing, when one with its id is stored already. */
   async create(experiment: StoredExperiment): Promise<boolean> {
     const temporary = await this.#writeTemporary(experiment);
+    const file = this.#file(experiment.definition.id);
     try {
-      await link(temporary, this.#file(experiment.definition.id));
+      await link(temporary, file).catch(async (err: NodeJS.ErrnoException) => {
+        // A file system without hard links: an exclusive copy still lets one creator win; a
+        // reader meanwhile may see a partial file, which list() skips until the next sync.
+        if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes(err.code ?? '')) throw err;
+        await copyFile(temporary, file, constants.COPYFILE_EXCL);
+      });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;

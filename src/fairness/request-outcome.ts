@@ -44,6 +44,14 @@ export interface OutcomeCounts {
   crossEntropySum: number;
 }
 
+/** The fields of OutcomeCounts, to add or merge them in one loop. */
+export const OUTCOME_COUNT_FIELDS = ['requests', 'generatedTokens', 'drafts', 'draftedTokens', 'acceptedTokens', 'crossEntropySum'] as const;
+
+/** Adds another set of counts to `total`. */
+export function mergeOutcomeCounts(total: OutcomeCounts, other: OutcomeCounts): void {
+  for (const field of OUTCOME_COUNT_FIELDS) total[field] += other[field];
+}
+
 /** Adds one finished generation to `counts`. */
 export function addOutcomeCounts(counts: OutcomeCounts, outcome: RequestOutcome): void {
   const { stats } = outcome;

@@ -16,7 +16,7 @@ import { RatioSums } from '../experiments/statistics/ratio-interval.js';
 import { speedUp } from '../experiments/statistics/speed-up.js';
 import { fairnessSummary, type FairnessOptions, type FairnessSummary } from './disparity.js';
 import { DEFAULT_MIN_REQUESTS, PlainSums, type PlainReferenceEstimate } from './plain-reference.js';
-import { addOutcomeCounts, addTiming, isPlainDecoding, type OutcomeCounts, type RequestOutcome } from './request-outcome.js';
+import { addOutcomeCounts, addTiming, isPlainDecoding, mergeOutcomeCounts, OUTCOME_COUNT_FIELDS, type OutcomeCounts, type RequestOutcome } from './request-outcome.js';
 
 interface Counters extends OutcomeCounts {
   /** Per request (completion tokens, total ms), and the same over the plain requests. */
@@ -63,23 +63,13 @@ export interface SlidingWindowOptions extends FairnessOptions {
 }
 
 const empty = (): Counters => ({
-  requests: 0,
-  generatedTokens: 0,
-  drafts: 0,
-  draftedTokens: 0,
-  acceptedTokens: 0,
-  crossEntropySum: 0,
+  ...(Object.fromEntries(OUTCOME_COUNT_FIELDS.map((field) => [field, 0])) as Record<(typeof OUTCOME_COUNT_FIELDS)[number], number>),
   timing: new RatioSums(),
   plainTiming: new RatioSums(),
 });
 
 function add(total: Counters, c: Counters): void {
-  total.requests += c.requests;
-  total.generatedTokens += c.generatedTokens;
-  total.drafts += c.drafts;
-  total.draftedTokens += c.draftedTokens;
-  total.acceptedTokens += c.acceptedTokens;
-  total.crossEntropySum += c.crossEntropySum;
+  mergeOutcomeCounts(total, c);
   total.timing.merge(c.timing);
   total.plainTiming.merge(c.plainTiming);
 }

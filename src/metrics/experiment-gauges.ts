@@ -137,15 +137,15 @@ export function registerExperimentGauges(registry: Registry, summaries: () => Ex
       for (const summary of current()) {
         for (const arm of summary.arms) {
           const s = arm.fairness.speedUp;
-          const figures: Record<string, number | null | undefined> = {
-            mean_speedup: s?.mean,
-            worst_speedup: s?.worst.value,
-            best_speedup: s?.best.value,
-            max_min_speedup_ratio: s?.maxMinRatio,
-            cv_speedup: s?.cv,
-            cross_entropy_variance: arm.fairness.unfairness,
-          };
-          for (const [figure, value] of Object.entries(figures)) if (finite(value)) g.set({ experiment: summary.id, arm: arm.name, figure }, value);
+          const figures: [string, number | null | undefined][] = [
+            ['mean_speedup', s?.mean],
+            ['worst_speedup', s?.worst.value],
+            ['best_speedup', s?.best.value],
+            ['max_min_speedup_ratio', s?.maxMinRatio],
+            ['cv_speedup', s?.cv],
+            ['cross_entropy_variance', arm.fairness.unfairness],
+          ];
+          for (const [figure, value] of figures) if (finite(value)) g.set({ experiment: summary.id, arm: arm.name, figure }, value);
         }
       }
     },

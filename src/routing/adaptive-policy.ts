@@ -31,6 +31,10 @@
 // only gathers through exploration). Its cost c is the old model's until the new model is first
 // timed, then the new model's alone (cost-estimate.ts). A language that had gone plain with the
 // old model thus comes back through exploration, as it would if the drafter had improved in place.
+// A failing drafter (drafter-health.ts, through `available`) is routed around in both modes until
+// its cool-down ends: the best other drafter that pays, else plain decoding ('drafter-failing').
+// Statistics that no estimate can take (NaN, out of range) are dropped, never thrown: bookkeeping
+// after a generation must not fail the request it describes (issue 16).
 import type { SpeculativeStats } from '../engine/types.js';
 import type { RandomSource } from '../engine/random.js';
 import { UNKNOWN } from '../language.js';
@@ -41,7 +45,7 @@ import type { SamplingRegime } from './sampling-regime.js';
 import { bestDraftLength, speedup } from './speedup.js';
 
 export type RoutingMode = 'static' | 'adaptive';
-export type ChoiceReason = 'static' | 'estimate' | 'explore' | 'no-speedup';
+export type ChoiceReason = 'static' | 'estimate' | 'explore' | 'no-speedup' | 'drafter-failing';
 
 export interface RoutingChoice extends Route {
   reason: ChoiceReason;
@@ -76,6 +80,12 @@ export interface AdaptivePolicyOptions {
   margin?: number;
   /** Uniform [0, 1) source for exploration; default Math.random. */
   random?: RandomSource;
+  /**
+   * Whether a drafter may be routed to now; default: every drafter. A failing one
+   * (drafter-health.ts) is routed around: another drafter that pays, else plain decoding
+   * ('drafter-failing'); exploration skips it.
+   */
+  available?: (drafter: string) => boolean;
   /** Where the options came from, for error messages. */
   source?: string;
 }
@@ -117,13 +127,16 @@ export interface PolicySnapshot {
 }
 
 const WEAK_PRIOR = { prior: 0.5, priorStrength: 2 };
+/** Plain decoding because the drafter the route would take is failing. */
+const FAILING: RoutingChoice = Object.freeze({ drafter: null, draftLength: 0, reason: 'drafter-failing' });
 
 export class AdaptivePolicy {
   readonly mode: RoutingMode;
   readonly #table: AdaptivePolicyOptions['table'];
   readonly #drafters: readonly string[];
-  readonly #settings: Required<Omit<AdaptivePolicyOptions, 'mode' | 'table' | 'drafters' | 'offlineCost' | 'random' | 'source'>>;
+  readonly #settings: Required<Omit<AdaptivePolicyOptions, 'mode' | 'table' | 'drafters' | 'offlineCost' | 'random' | 'source' | 'available'>>;
   readonly #random: RandomSource;
+  readonly #available: (drafter: string) => boolean;
   readonly #costs: CostEstimate;
   /** Acceptance estimates by regime, language key, then drafter. */
   readonly #estimates: Record<SamplingRegime, Map<string, Map<string, AcceptanceEstimate>>> = { sampled: new Map(), greedy: new Map() };
@@ -147,6 +160,7 @@ export class AdaptivePolicy {
       margin: options.margin ?? 0.02,
     };
     this.#random = options.random ?? { next: Math.random };
+    this.#available = options.available ?? (() => true);
     this.#costs = new CostEstimate({ halfLifeSteps: this.#settings.costHalfLifeSteps, offline: options.offlineCost ?? {} });
   }
 
@@ -155,7 +169,7 @@ export class AdaptivePolicy {
     const choice = this.#decide(language, regime);
     const rate = this.#settings.explorationRate;
     if (this.mode === 'static' || rate === 0 || this.#random.next() >= rate) return choice;
-    const others = this.#drafters.filter((d) => d !== choice.drafter);
+    const others = this.#drafters.filter((d) => d !== choice.drafter && this.#available(d));
     if (others.length === 0) return choice;
     const drafter = others[Math.min(others.length - 1, Math.floor(this.#random.next() * others.length))]!;
     return { drafter, draftLength: this.#settings.explorationDraftLength, reason: 'explore' };
@@ -169,6 +183,7 @@ export class AdaptivePolicy {
    */
   forDrafter(language: string | null, drafter: string, regime: SamplingRegime): RoutingChoice {
     if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
+    if (!this.#available(drafter)) return FAILING;
     const fixed: RoutingChoice = { drafter, draftLength: this.#staticDraftLength(language, regime), reason: 'static' };
     if (this.mode === 'static') return fixed;
     const s = this.#score(language ?? UNKNOWN, drafter, regime);
@@ -190,7 +205,7 @@ export class AdaptivePolicy {
       return;
     }
     if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
-    if (stats.draftedTokens === 0) return;
+    if (stats.draftedTokens === 0 || !usableStats(stats)) return;
     if (!currentModel) {
       this.#costs.observeVerify(draftLength, stats.verifyMs, stats.verifierSteps);
       return;
@@ -240,19 +255,26 @@ export class AdaptivePolicy {
 
   #decide(language: string | null, regime: SamplingRegime): RoutingChoice {
     const { drafter, draftLength } = this.#table.resolve(language, regime);
-    const fixed: RoutingChoice = { drafter, draftLength, reason: 'static' };
+    const fixed: RoutingChoice = drafter === null || this.#available(drafter) ? { drafter, draftLength, reason: 'static' } : FAILING;
     if (this.mode === 'static') return fixed;
     const key = language ?? UNKNOWN;
     const ready = this.#drafters.map((d) => [d, this.#score(key, d, regime)] as const).filter(([, s]) => s.ready);
     const warmedUp = drafter === null ? ready.length > 0 : ready.some(([d]) => d === drafter);
     if (!warmedUp) return fixed;
-    let best: (typeof ready)[number] | undefined;
-    for (const entry of ready) {
-      const [, s] = entry;
-      if (s.draftLength > 0 && s.speedupLower > 1 + this.#settings.margin && (!best || s.speedup > best[1].speedup)) best = entry;
-    }
+    const pick = (candidates: typeof ready): (typeof ready)[number] | undefined => {
+      let best: (typeof ready)[number] | undefined;
+      for (const entry of candidates) {
+        const [, s] = entry;
+        if (s.draftLength > 0 && s.speedupLower > 1 + this.#settings.margin && (!best || s.speedup > best[1].speedup)) best = entry;
+      }
+      return best;
+    };
+    const best = pick(ready);
     if (!best) return { drafter: null, draftLength: 0, reason: 'no-speedup' };
-    return { drafter: best[0], draftLength: best[1].draftLength, reason: 'estimate' };
+    // The best drafter is failing: the best of the others, else plain decoding.
+    const chosen = this.#available(best[0]) ? best : pick(ready.filter(([d]) => this.#available(d)));
+    if (!chosen) return FAILING;
+    return { drafter: chosen[0], draftLength: chosen[1].draftLength, reason: 'estimate' };
   }
 
   #expectedSpeedup(key: string, route: Route, regime: SamplingRegime): number | null {
@@ -310,6 +332,12 @@ export class AdaptivePolicy {
     const prior = offline === undefined ? WEAK_PRIOR : { prior: offline, priorStrength: this.#settings.priorStrength };
     return new AcceptanceEstimate({ halfLifeTokens: this.#settings.halfLifeTokens, ...prior });
   }
+}
+
+/** Counts an acceptance estimate can take: finite, alphaSum and greedyMatches within [0, draftedTokens]. */
+function usableStats(s: SpeculativeStats): boolean {
+  const within = (x: number) => Number.isFinite(x) && x >= 0 && x <= s.draftedTokens * (1 + 1e-9) + 1e-6;
+  return Number.isFinite(s.draftedTokens) && s.draftedTokens > 0 && within(s.alphaSum) && within(s.greedyMatches);
 }
 
 function checkOptions(o: AdaptivePolicyOptions): void {

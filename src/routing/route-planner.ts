@@ -12,6 +12,10 @@
 // estimate is evidence about the drafter whoever picked the route, and a static-mode server
 // still reports live estimates in GET /v1/routing.
 //
+// A drafter that failed (drafterFailed) is routed around by every step, the request's own
+// override included, until its cool-down ends (drafter-health.ts): plain decoding, or in adaptive
+// mode another drafter that pays.
+//
 // Estimates are keyed by language. Only the routing table's languages and the metric label
 // languages keep their own; any other language pools into 'other' (whose static route is the
 // table's default, as it would be for each of them), so requests naming arbitrary languages
@@ -19,6 +23,7 @@
 
 import type { SpeculativeStats } from '../engine/types.js';
 import { AdaptivePolicy, type AdaptivePolicyOptions, type ChoiceReason, type PolicySnapshot, type RoutingMode } from './adaptive-policy.js';
+import { DrafterHealth } from './drafter-health.js';
 import { OTHER } from '../language.js';
 import type { Route, RouteOverride, RoutingTable } from './routing-table.js';
 import type { SamplingRegime } from './sampling-regime.js';
@@ -43,12 +48,16 @@ export interface PlannedRoute extends Route {
   reason: RouteReason;
 }
 
-export interface RoutePlannerOptions extends Omit<AdaptivePolicyOptions, 'mode' | 'table'> {
+export interface RoutePlannerOptions extends Omit<AdaptivePolicyOptions, 'mode' | 'table' | 'available'> {
   /** The configured mode (FAIRSPEC_ROUTING_MODE), used unless an arm names one. */
   mode: RoutingMode;
   table: RoutingTable;
   /** Languages with estimates of their own besides the table's (the metric label languages). */
   languages?: Iterable<string>;
+  /** How long a drafter is routed around after a fault; default 30 s. */
+  drafterCoolDownMs?: number;
+  /** Clock of the cool-down, in ms; default performance.now. */
+  now?: () => number;
 }
 
 export class RoutePlanner {
@@ -58,15 +67,18 @@ export class RoutePlanner {
   readonly #own: ReadonlySet<string>;
   /** The current model revision of each drafter replaced since boot (Engine.drafterRevision). */
   readonly #revisions = new Map<string, number>();
+  readonly #health: DrafterHealth;
 
-  constructor({ mode, table, languages = [], ...policy }: RoutePlannerOptions) {
+  constructor({ mode, table, languages = [], drafterCoolDownMs, now, ...policy }: RoutePlannerOptions) {
     if (mode !== 'static' && mode !== 'adaptive') throw new RangeError(`routing mode must be 'static' or 'adaptive', got ${JSON.stringify(mode)}`);
     this.mode = mode;
     this.#table = table;
     this.#own = new Set([...table.languages, ...languages]);
+    this.#health = new DrafterHealth({ ...(drafterCoolDownMs !== undefined && { coolDownMs: drafterCoolDownMs }), ...(now && { now }) });
+    const available = (drafter: string): boolean => !this.#health.failing(drafter);
     this.#policies = {
-      static: new AdaptivePolicy({ ...policy, mode: 'static', table }),
-      adaptive: new AdaptivePolicy({ ...policy, mode: 'adaptive', table }),
+      static: new AdaptivePolicy({ ...policy, mode: 'static', table, available }),
+      adaptive: new AdaptivePolicy({ ...policy, mode: 'adaptive', table, available }),
     };
   }
 
@@ -81,6 +93,7 @@ export class RoutePlanner {
     const { regime, override, arm } = request;
     if (override !== undefined) {
       const { drafter, draftLength } = this.#table.resolve(language, regime, override);
+      if (drafter !== null && draftLength > 0 && this.#health.failing(drafter)) return { drafter: null, draftLength: 0, reason: 'drafter-failing' };
       return { drafter, draftLength, reason: 'override' };
     }
     if (arm?.drafter === null) return { drafter: null, draftLength: 0, reason: 'arm' };
@@ -104,13 +117,30 @@ export class RoutePlanner {
 
   /**
    * Drafter `drafter` was replaced by a new model with `revision` (Engine.replaceDrafter): both
-   * policies discount what they learnt of the old model (AdaptivePolicy.drafterReplaced).
+   * policies discount what they learnt of the old model (AdaptivePolicy.drafterReplaced), and the
+   * old model's faults no longer keep it from being routed to.
    */
   drafterReplaced(drafter: string, revision: number): void {
     const known = this.#revisions.get(drafter);
     if (known !== undefined && revision <= known) return; // already told, or an older swap reported late
     for (const policy of Object.values(this.#policies)) policy.drafterReplaced(drafter);
+    this.#health.reset(drafter);
     this.#revisions.set(drafter, revision);
+  }
+
+  /**
+   * `drafter` threw or gave unusable logits in a generation: it is routed around for the
+   * cool-down. True when this fault starts a burst (the drafter was not failing), the one to log.
+   * A fault of a model that has since been replaced (`revision`, as in observe) changes nothing.
+   */
+  drafterFailed(drafter: string, revision?: number): boolean {
+    if (!this.#isCurrent(drafter, revision)) return false; // a replaced model's fault
+    return this.#health.failed(drafter);
+  }
+
+  /** Whether `drafter` is in its cool-down after a fault. */
+  drafterFailing(drafter: string): boolean {
+    return this.#health.failing(drafter);
   }
 
   #isCurrent(drafter: string | null, revision: number | undefined): boolean {

@@ -11,7 +11,7 @@ export const DrafterSwapRequest = Type.Object(
       minLength: 1,
       maxLength: 4096,
       description:
-        'Model folder of the new drafter (config.json, onnx/model.onnx, optionally tokenizer.json), in the Optimum / ' +
+        'Model folder of the new drafter (config.json, onnx/model.onnx or the file of its dtype, optionally tokenizer.json and fairspec.json), in the Optimum / ' +
         "transformers.js layout like the pack's. A relative path is taken from the pack folder. It must lie, after " +
         'resolving symbolic links, inside the pack folder or one of FAIRSPEC_DRAFTER_DIRS, and share the verifier\'s vocabulary.',
     }),
@@ -31,7 +31,7 @@ export const DrafterView = Type.Object(
     hidden_size: Type.Integer(),
     vocab_size: Type.Integer(),
     context_length: Type.Integer(),
-    onnx_bytes: Type.Union([Type.Integer(), Type.Null()], { description: "Size of the folder's onnx/ files (graph and weights)." }),
+    onnx_bytes: Type.Union([Type.Integer(), Type.Null()], { description: 'Size of the loaded ONNX graph and its external data files, other dtypes\' files beside it not counted.' }),
     in_use: Type.Integer({ description: 'Generations drafting with this model now.' }),
   },
   { title: 'Drafter' },

@@ -49,17 +49,9 @@ function cell(c: CellSummary): CellBody {
 }
 
 function disparity(d: Disparity | null): DisparityBody | null {
-  return (
-    d && {
-      languages: d.languages,
-      mean: d.mean,
-      worst: { language: d.worst.language, value: d.worst.value },
-      best: { language: d.best.language, value: d.best.value },
-      max_min_ratio: d.maxMinRatio,
-      sd: d.sd,
-      cv: d.cv,
-    }
-  );
+  if (d === null) return null;
+  const { languages, mean, worst, best, maxMinRatio, sd, cv } = d;
+  return { languages, mean, worst: { ...worst }, best: { ...best }, max_min_ratio: maxMinRatio, sd, cv };
 }
 
 function arm(a: ArmSummary): ArmBody {
@@ -102,7 +94,7 @@ function comparison(c: Comparison): ComparisonBody {
   };
 }
 
-function worstLanguage(w: WorstLanguageComparison): WorstLanguageBody {
+function worstLanguageBody(w: WorstLanguageComparison): WorstLanguageBody {
   return {
     arm: w.arm,
     control: w.control,
@@ -117,19 +109,14 @@ function worstLanguage(w: WorstLanguageComparison): WorstLanguageBody {
 }
 
 export function experimentSummaryBody(s: ExperimentSummary): ExperimentSummaryBody {
+  // The fields whose names are one word read the same on the wire; the rest are mapped.
+  const { createdAt, languages, arms, comparisons, worstLanguage, ...sameNames } = s;
   return {
-    id: s.id,
-    salt: s.salt,
-    ...(s.description !== undefined && { description: s.description }),
-    enabled: s.enabled,
-    created_at: s.createdAt,
-    scope: s.scope,
-    processes: s.processes,
-    confidence: s.confidence,
-    control: s.control,
-    languages: [...s.languages],
-    arms: s.arms.map(arm),
-    comparisons: s.comparisons.map(comparison),
-    worst_language: s.worstLanguage.map(worstLanguage),
+    ...sameNames,
+    created_at: createdAt,
+    languages: [...languages],
+    arms: arms.map(arm),
+    comparisons: comparisons.map(comparison),
+    worst_language: worstLanguage.map(worstLanguageBody),
   };
 }

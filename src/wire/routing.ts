@@ -2,9 +2,14 @@
 import { Type, type Static } from 'typebox';
 import { nullable } from './nullable.js';
 
-const Reason = Type.Union([Type.Literal('static'), Type.Literal('estimate'), Type.Literal('explore'), Type.Literal('no-speedup')], {
-  description: "static: routing.json (static mode, or too few observations yet); estimate: the best expected speed-up; no-speedup: no drafter pays, plain decoding.",
-});
+const Reason = Type.Union(
+  [Type.Literal('static'), Type.Literal('estimate'), Type.Literal('explore'), Type.Literal('no-speedup'), Type.Literal('drafter-failing')],
+  {
+    description:
+      'static: routing.json (static mode, or too few observations yet); estimate: the best expected speed-up; no-speedup: no drafter pays, ' +
+      'plain decoding; drafter-failing: the drafter it would take failed (threw or gave non-finite logits) and is routed around for a cool-down.',
+  },
+);
 
 const DrafterEstimate = Type.Object(
   {

@@ -32,10 +32,10 @@ if (reason !== null) {
       expect: `ConfigMap/fairspec-dashboard-overview: metadata.annotations: lacks grafana_folder, the sidecar's folderAnnotation (${STACK_VALUES})`,
     },
     {
-      name: 'a datasource uid Grafana does not have',
+      name: 'a panel naming a datasource uid Grafana does not have',
       mutate: (i) => {
         const c = one(i.objects, 'ConfigMap', 'fairspec-dashboard-fairness');
-        c.data['fairness.json'] = c.data['fairness.json'].replace('"uid": "fairspec-prometheus"', '"uid": "prometheus"');
+        c.data['fairness.json'] = c.data['fairness.json'].replace('"uid": "${datasource}"', '"uid": "prometheus"');
       },
       expect: `ConfigMap/fairspec-dashboard-fairness: data.fairness.json: datasource uid "prometheus" is not in grafana.additionalDataSources of ${STACK_VALUES}`,
     },

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { IncrementalDetokenizer } from '../../src/engine/incremental-detokenizer.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
-import { GPT2_VERIFIER } from '../fixtures/engine-models.js';
+import { join } from 'node:path';
+import { GPT2_VERIFIER, LLAMA_SP_PACK } from '../fixtures/engine-models.js';
 
 const tokenizer = await TextTokenizer.load(GPT2_VERIFIER);
 const decode = (ids: readonly number[]) => tokenizer.decode(ids);
@@ -61,4 +62,22 @@ t.test('invalid bytes are emitted as U+FFFD once text follows; a cut character i
   d2.push(0xff);
   d2.push(0xff);
   t.equal(d2.flush(), '\uFFFD', 'invalid bytes stay visible; only the incomplete tail is dropped');
+});
+
+t.test('the prompt\'s last tokens as context keep a SentencePiece first word\'s space', async (t) => {
+  const metaspace = await TextTokenizer.load(join(LLAMA_SP_PACK, 'verifier'));
+  const spDecode = (ids: readonly number[]) => metaspace.decode(ids);
+  const prompt = metaspace.encode('Hello,');
+  const completion = metaspace.encode('Hello, world and more').slice(prompt.length);
+  t.match(metaspace.decode(completion.slice(0, 1)), /^w/, 'decoded alone, the first word loses its space');
+  const streamed = (context: readonly number[]) => {
+    const detok = new IncrementalDetokenizer(spDecode, context);
+    return completion.map((id) => detok.push(id)).join('') + detok.flush();
+  };
+  t.equal(streamed(prompt.slice(-5)), ' world and more');
+  t.equal(streamed([]), 'world and more', 'without context');
+  t.equal(new IncrementalDetokenizer(spDecode, prompt).flush(), '', 'the context itself is never emitted');
+
+  const byteLevel = new IncrementalDetokenizer(decode, tokenizer.encode('日本'));
+  t.same([...Buffer.from('語')].map((b) => byteLevel.push(b)), ['', '', '語'], 'byte-level text is unchanged by a context');
 });

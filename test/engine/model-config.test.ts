@@ -55,7 +55,7 @@ t.test('errors name the missing or bad field', async (t) => {
 t.test('model inputs and outputs are checked by name', async (t) => {
   const inputs = ['input_ids', 'attention_mask', 'past_key_values.0.key', 'past_key_values.0.value'];
   const outputs = ['logits', 'present.0.key', 'present.0.value'];
-  t.same(checkModelIo(inputs, outputs, 1, 'm'), { positionIds: false, attentionMask: true, useCacheBranch: false });
+  t.same(checkModelIo(inputs, outputs, 1, 'm'), { positionIds: false, attentionMask: true, useCacheBranch: false, numLogitsToKeep: false });
   t.throws(() => checkModelIo([...inputs, 'token_type_ids'], outputs, 1, 'm'), { code: 'FS_MODEL_IO', details: { input: 'token_type_ids' } });
   t.throws(() => checkModelIo(inputs, outputs, 2, 'm'), { code: 'FS_MODEL_IO', details: { input: 'past_key_values.1.key' } });
   t.throws(() => checkModelIo(inputs.slice(1), outputs, 1, 'm'), { code: 'FS_MODEL_IO', details: { input: 'input_ids' } });

@@ -16,11 +16,21 @@ import { chiSquare } from '../fixtures/statistics.js';
 const row = (...xs: number[]) => Float64Array.from(xs);
 const kept = (logits: Float64Array) => Array.from(logits, (x, i) => (x === -Infinity ? -1 : i)).filter((i) => i >= 0);
 
-t.test('temperature divides the logits', async (t) => {
+t.test('temperature divides the logits, measured from the top one', async (t) => {
   const l = row(1, 2, -4);
   new TemperatureProcessor(0.5).process(l);
-  t.same(Array.from(l), [2, 4, -8]);
+  t.same(Array.from(l), [-2, 0, -12], 'the same softmax as [2, 4, -8]');
   t.throws(() => new TemperatureProcessor(0));
+});
+
+t.test('issue 16: the smallest positive temperature samples the argmax instead of NaN', async (t) => {
+  // 2 / 5e-324 is Infinity: divided first and shifted after, softmax met Infinity - Infinity.
+  for (const temperature of [5e-324, 1e-310, 1e-300]) {
+    const sampler = new TokenSampler({ temperature, topP: 0.5, topK: 3, seed: 1 }, createRandom(1));
+    const probs = sampler.distribution(Float32Array.from([1, 2, -4, 1.5]));
+    t.same(Array.from(probs), [0, 1, 0, 0], `T = ${temperature}`);
+    t.equal(sampler.sample(probs), 1);
+  }
 });
 
 t.test('top-k keeps the k largest logits, ties included', async (t) => {

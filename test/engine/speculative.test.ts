@@ -32,7 +32,7 @@ t.teardown(async () => {
 /** generate() that also checks the streamed deltas add up to the text. */
 async function generate(engine: Engine, prompt: string, options: Partial<GenerateOptions>): Promise<GenerateResult & { deltas: string[] }> {
   const deltas: string[] = [];
-  const result = await engine.generate(prompt, { ...GREEDY, ...options, onText: (d) => deltas.push(d) });
+  const result = await engine.generate(prompt, { ...GREEDY, ...options, onText: (d) => void deltas.push(d) });
   if (deltas.join('') !== result.text) throw new Error(`streamed ${JSON.stringify(deltas.join(''))} but returned ${JSON.stringify(result.text)}`);
   if (deltas.some((d) => d.length === 0 || /\p{Cs}/u.test(d))) throw new Error('an empty delta or a lone surrogate');
   return { ...result, deltas };

@@ -91,6 +91,16 @@ export function parseSse(body: string): unknown[] {
 
 /** The value of one Prometheus sample line, e.g. sample(text, 'x_total{language="en"}'); 0 when absent. */
 export function sample(exposition: string, series: string): number {
-  const line = exposition.split('\n').find((l) => l.startsWith(`${series} `));
+  const line = withoutModelName(exposition).split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/**
+ * The exposition without the `model_name` label that every series carries (MetricsRecorder), so
+ * that tests name a series by the labels they are about.
+ */
+export function withoutModelName(exposition: string): string {
+  return exposition
+    .replace(/([{,])model_name="(?:[^"\\]|\\.)*"(,?)/g, (_, open: string, comma: string) => (open === '{' ? '{' : comma))
+    .replace(/\{\}(?= )/g, '');
 }

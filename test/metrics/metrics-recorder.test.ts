@@ -1,4 +1,5 @@
 import t from 'tap';
+import { Gauge } from 'prom-client';
 import type { GenerateResult } from '../../src/engine/types.js';
 import { MetricsRecorder } from '../../src/metrics/metrics-recorder.js';
 import { LanguageLabels } from '../../src/language.js';
@@ -111,4 +112,51 @@ t.test('process metrics by default, on the recorder\'s own registry', async (t) 
   t.match(await a.metrics(), /^process_cpu_user_seconds_total /m);
   t.not(a.registry, b.registry);
   t.match(a.contentType, /^text\/plain/);
+});
+
+t.test("vLLM's request series: running and waiting, end-to-end, queue and prefill time, success by finish reason", async (t) => {
+  const r = recorder();
+  const l = r.labels('en', 'scdf');
+  r.queued(l, 1);
+  r.queued(l, 1);
+  r.queued(l, -1);
+  r.running(l, 1);
+  r.observeQueueTime(0.02);
+  r.observeGeneration(l, result);
+  r.observeGeneration(l, { ...result, finishReason: 'stop' });
+  r.observeGeneration(l, { ...result, finishReason: 'abort', completionTokens: 0 });
+  r.observeRequest(l, 200, 0.3);
+  r.observeRequest(l, 429, 0.001);
+  const lines = (await r.metrics()).split('\n');
+  for (const expected of [
+    'fairspec_num_requests_waiting 1',
+    'fairspec_num_requests_running 1',
+    'fairspec_request_queue_time_seconds_count 1',
+    'fairspec_request_queue_time_seconds_bucket{le="0.025"} 1',
+    'fairspec_request_queue_time_seconds_bucket{le="0.01"} 0',
+    // firstTokenMs 10 of the two generations that produced tokens
+    'fairspec_request_prefill_time_seconds_count 2',
+    'fairspec_request_prefill_time_seconds_sum 0.02',
+    'fairspec_e2e_request_latency_seconds_count 1',
+    'fairspec_e2e_request_latency_seconds_sum 0.3',
+    'fairspec_request_success_total{finished_reason="length"} 1',
+    'fairspec_request_success_total{finished_reason="stop"} 1',
+    'fairspec_request_success_total{finished_reason="abort"} 1',
+  ]) {
+    t.ok(lines.includes(expected), expected);
+  }
+  t.notOk(lines.some((line) => line.includes('model_name=')), 'no model_name without a model name');
+});
+
+t.test('model_name labels every series of the registry, whoever registered it', async (t) => {
+  const r = new MetricsRecorder({ languageLabel: (l) => labels.label(l), drafters: ['scdf'], modelName: 'qwen2-0.5b' });
+  const l = r.labels('en', 'scdf');
+  r.observeGeneration(l, result);
+  r.observeRequest(l, 200, 0.3);
+  new Gauge({ name: 'elsewhere', help: 'a gauge another module registers', registers: [r.registry] }).set(1);
+  const samples = (await r.metrics()).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  t.ok(samples.some((line) => line.startsWith('process_cpu_user_seconds_total{model_name="qwen2-0.5b"} ')), 'process metrics too');
+  t.ok(samples.includes('elsewhere{model_name="qwen2-0.5b"} 1'));
+  t.ok(samples.includes('fairspec_requests_total{language="en",drafter="scdf",arm="none",status="200",model_name="qwen2-0.5b"} 1'));
+  t.same(samples.filter((line) => !line.includes('model_name="qwen2-0.5b"')), []);
 });

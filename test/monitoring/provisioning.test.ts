@@ -1,8 +1,9 @@
 // The docker-compose stack agrees with itself, checked by reading the files (no Docker here):
 // every bind mount exists; Prometheus scrapes the compose service on the port the image
 // exposes; Grafana's datasource points at the Prometheus service with its scrape interval; the
-// dashboards provider reads where the dashboards are mounted; every panel names the provisioned
-// datasource; the Dockerfile copies only what the build context keeps and runs as non-root.
+// dashboards provider reads where the dashboards are mounted; every panel queries the dashboard's
+// datasource variable, which picks the provisioned (default) datasource; the Dockerfile copies
+// only what the build context keeps and runs as non-root.
 
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -67,18 +68,23 @@ t.test('Grafana: datasource, provider and dashboards line up', async (t) => {
   t.equal(datasources.datasources.length, 1);
   t.equal(ds.url, 'http://prometheus:9090', 'the compose Prometheus service');
   t.equal(ds.jsonData.timeInterval, prometheusConfig.global.scrape_interval, 'timeInterval is the scrape interval');
+  t.equal(ds.isDefault, true, 'the default datasource, which $datasource picks first');
 
   const uids = new Set<string>();
   for (const file of dashboardFiles) {
     const dashboard = JSON.parse(read(`grafana/dashboards/${file}`));
     t.notOk(uids.has(dashboard.uid), `${file}: uid ${dashboard.uid} is unique`);
     uids.add(dashboard.uid);
+    // The panels query ${datasource} (test/monitoring/dashboards.test.ts), a variable listing the
+    // Prometheus datasources, whose first pick is the default one: the provisioned datasource.
+    const variable = dashboard.templating.list.find((v: { name: string }) => v.name === 'datasource');
+    t.match(variable, { type: 'datasource', query: ds.type }, `${file}: $datasource lists ${ds.type} datasources`);
     const named: { datasource?: { uid?: string } }[] = [
       ...dashboard.templating.list,
       ...dashboard.panels.flatMap((p: { targets?: object[] }) => [p, ...(p.targets ?? [])]),
     ];
-    const wrong = named.filter((x) => x.datasource !== undefined && x.datasource.uid !== ds.uid);
-    t.same(wrong, [], `${file}: every panel, target and variable uses datasource ${ds.uid}`);
+    const wrong = named.filter((x) => x.datasource !== undefined && x.datasource.uid !== '${datasource}');
+    t.same(wrong, [], `${file}: every panel, target and variable uses \${datasource}`);
     const ids = dashboard.panels.map((p: { id: number }) => p.id);
     t.equal(new Set(ids).size, ids.length, `${file}: panel ids are unique`);
   }

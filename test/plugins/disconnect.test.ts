@@ -3,7 +3,7 @@
 
 import t from 'tap';
 import { request } from 'undici';
-import { buildTestApp, completionBody, listen, sample } from '../helpers/build-app.js';
+import { buildTestApp, completionBody, listen, sample, withoutModelName } from '../helpers/build-app.js';
 
 const app = await buildTestApp(t, { concurrency: 1, maxQueue: 4 });
 const base = await listen(app);
@@ -17,7 +17,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 async function metrics(): Promise<string> {
-  return (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  return withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
 }
 
 async function series(name: string, extra = ''): Promise<number> {

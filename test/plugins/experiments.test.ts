@@ -6,7 +6,7 @@ import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { assignArm } from '../../src/experiments/assignment.js';
 import { parseExperiment } from '../../src/experiments/experiment.js';
-import { ADMIN_TOKEN, buildTestApp, completionBody, parseSse, sample } from '../helpers/build-app.js';
+import { ADMIN_TOKEN, buildTestApp, completionBody, parseSse, sample, withoutModelName } from '../helpers/build-app.js';
 
 const EXPERIMENT = {
   id: 'drafters',
@@ -225,7 +225,7 @@ t.test('experiment traffic: arms route, responses say so, the read-out has per-a
   t.equal(plain.fairness.unfairness, null, 'the plain arm drafts nothing');
   t.match(small.fairness.speed_up, { languages: 3, worst: { language: String, value: Number } });
 
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const metrics = withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
   t.equal(sample(metrics, 'fairspec_requests_total{language="en",drafter="none",arm="plain",status="200"}'), 6);
   t.equal(sample(metrics, 'fairspec_requests_total{language="en",drafter="small",arm="small",status="200"}'), 6);
   t.equal(sample(metrics, 'fairspec_requests_total{language="en",drafter="nopos",arm="none",status="200"}'), 1);
@@ -245,11 +245,41 @@ t.test('many users and languages: arm and language labels stay bounded', async (
   const languages = ['en', 'fr', 'de', 'pt', 'es', 'it', 'nl', 'sv', 'pl', 'cs', 'tr', 'vi', 'sw', 'yo', 'zu', 'xh'];
   for (let i = 0; i < 48; i++) await complete(app, { user: `crowd-${i}`, language: languages[i % languages.length], max_tokens: 1 });
   for (let i = 0; i < 4; i++) await complete(app, { max_tokens: 1 }); // no user: keyed by request id
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const metrics = withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
   const values = (label: string) => new Set([...metrics.matchAll(new RegExp(`[{,]${label}="([^"]+)"`, 'g'))].map((m) => m[1]));
   t.same([...values('arm')].sort(), ['plain', 'small'], 'arm names from the experiment only, whatever the users');
   t.same([...values('language')].sort(), ['de', 'en', 'fr', 'other'], "languages outside the label set are 'other'");
   const series = metrics.split('\n').filter((l) => l.startsWith('fairspec_requests_total{'));
   t.ok(series.length <= 4 * 3 * 2, `${series.length} request series for 52 requests from 52 keys`);
   t.notMatch(metrics, /crowd-/, 'no user id in any label');
+});
+
+t.test('the cluster read-out: 501 without FAIRSPEC_PROMETHEUS_URL, 502 when Prometheus does not answer, 400 for another scope', async (t) => {
+  const local = await buildTestApp(t, { adminToken: ADMIN_TOKEN, experiments: [parseExperiment(EXPERIMENT)] }, { loadModels: false });
+  const disabled = await local.inject({ method: 'GET', url: '/v1/experiments/drafters?scope=cluster', headers: auth });
+  t.equal(disabled.statusCode, 501);
+  t.same(disabled.json().error, { message: disabled.json().error.message, type: 'server_error', param: 'scope', code: 'cluster_readout_disabled' });
+  t.equal((await local.inject({ method: 'GET', url: '/v1/experiments/drafters?scope=replica', headers: auth })).json().scope, 'replica');
+  t.equal((await local.inject({ method: 'GET', url: '/v1/experiments/drafters?scope=galaxy', headers: auth })).statusCode, 400);
+
+  // A port nothing listens on: connection refused at once.
+  const app = await buildTestApp(t, { adminToken: ADMIN_TOKEN, experiments: [parseExperiment(EXPERIMENT)], prometheusUrl: 'http://127.0.0.1:9' }, { loadModels: false });
+  const down = await app.inject({ method: 'GET', url: '/v1/experiments/drafters?scope=cluster', headers: auth });
+  t.equal(down.statusCode, 502);
+  t.equal(down.json().error.code, 'prometheus_unavailable');
+  t.match(down.json().error.message, /Prometheus at http:\/\/127\.0\.0\.1:9 did not answer/);
+});
+
+t.test('with FAIRSPEC_STATE_DIR an experiment created through the API is there after a restart, with its creation time', async (t) => {
+  const stateDir = t.testdir({});
+  const first = await buildTestApp(t, { adminToken: ADMIN_TOKEN, stateDir }, { loadModels: false });
+  const created = await first.inject({ method: 'POST', url: '/v1/experiments', headers: auth, payload: EXPERIMENT });
+  t.equal(created.statusCode, 201);
+  await first.close();
+  const second = await buildTestApp(t, { adminToken: ADMIN_TOKEN, stateDir }, { loadModels: false });
+  const list = (await second.inject({ method: 'GET', url: '/v1/experiments', headers: auth })).json();
+  t.same(list.data, [created.json()], 'the same experiment, created_at included');
+  t.equal((await second.inject({ method: 'DELETE', url: '/v1/experiments/drafters', headers: auth })).statusCode, 200);
+  const third = await buildTestApp(t, { adminToken: ADMIN_TOKEN, stateDir }, { loadModels: false });
+  t.same((await third.inject({ method: 'GET', url: '/v1/experiments', headers: auth })).json().data, [], 'deleted stays deleted');
 });

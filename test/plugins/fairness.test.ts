@@ -2,11 +2,11 @@
 // /metrics exports its per-language speed-up and K_L, the worst language, max/min and U.
 
 import t from 'tap';
-import { buildTestApp, completionBody, sample } from '../helpers/build-app.js';
+import { buildTestApp, completionBody, sample, withoutModelName } from '../helpers/build-app.js';
 
 t.test('no traffic, no fairness samples (not zeros)', async (t) => {
   const app = await buildTestApp(t);
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const metrics = withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
   t.match(metrics, /^# TYPE fairspec_fairness_worst_speedup gauge$/m);
   t.notMatch(metrics, /^fairspec_fairness_/m);
 });
@@ -23,7 +23,7 @@ t.test('plain and speculative traffic in two languages: gauges from the window',
   }
   const s = app.fairspec.fairness.snapshot();
   t.same(s.languages.map((l) => [l.language, l.requests]), [['en', 9], ['fr', 9]], 'one record per generation: 3 plain + 3 × n = 2');
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const metrics = withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
   for (const l of s.languages) {
     t.equal(sample(metrics, `fairspec_fairness_speedup{language="${l.language}"}`), l.speedUp, `${l.language} speed-up`);
     t.equal(sample(metrics, `fairspec_fairness_cross_entropy{language="${l.language}"}`), l.crossEntropy, `${l.language} K_L`);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { buildTestApp, completionBody, sample, testPack, TEST_ROUTING } from '../helpers/build-app.js';
+import { buildTestApp, completionBody, sample, testPack, TEST_ROUTING, withoutModelName } from '../helpers/build-app.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/gpt2-pack', import.meta.url));
 const SHIPPED_VERIFIER = fileURLToPath(new URL('../../models/default/verifier', import.meta.url));
@@ -55,7 +55,7 @@ t.test('GET /v1/routing: per language the choice, alpha with its interval, c and
   t.type(body.costs.verifier_ms_per_step, 'number', 't0 from the plain request');
   t.same(body.costs.drafters.map((d: { drafter: string; source: string }) => [d.drafter, d.source]), [['small', 'measured']]);
 
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const metrics = withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
   t.equal(sample(metrics, 'fairspec_routing_draft_length{language="en"}'), 3);
   t.equal(sample(metrics, 'fairspec_routing_draft_length{language="fr"}'), 2);
   t.equal(sample(metrics, 'fairspec_routing_draft_length{language="other"}'), 4, 'the default route');
@@ -87,7 +87,7 @@ t.test("greedy requests follow routing.json's greedy section and eval.json's gre
   t.same(en.greedy.choice, { drafter: null, draft_length: 0, reason: 'static', expected_speedup: 1 });
   const small = (r: { drafters: { drafter: string; alpha: { mean: number } }[] }) => r.drafters.find((d) => d.drafter === 'small')!.alpha.mean;
   t.ok(Math.abs(small(en) - 0.8) < 1e-12 && Math.abs(small(en.greedy) - 0.1) < 1e-12, 'alpha and greedy agreement priors');
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const metrics = withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
   t.equal(sample(metrics, 'fairspec_routing_draft_length{language="en"}'), 3);
   t.equal(sample(metrics, 'fairspec_routing_greedy_draft_length{language="en"}'), 0);
   t.equal(sample(metrics, 'fairspec_routing_greedy_expected_speedup{language="en",drafter="none"}'), 1);
@@ -163,7 +163,7 @@ t.test('adaptive routing: a language whose drafter does not pay ends at draft le
   const big = en.drafters[0];
   t.ok(big.ready && big.observed_tokens >= 512);
   t.ok(big.expected_speedup_lower <= 1.02, `S at the lower alpha bound ${big.expected_speedup_lower}`);
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const metrics = withoutModelName((await app.inject({ method: 'GET', url: '/metrics' })).body);
   t.match(metrics, /^fairspec_routing_draft_length\{language="en"\} 0$/m);
   t.match(metrics, /^fairspec_routing_expected_speedup\{language="en",drafter="none"\} 1$/m);
 

@@ -112,3 +112,56 @@ t.test("a drafter's replacement reaches both policies; observations of the repla
   p.observe('am', spec('d-scdf', 3, 0.8, 0.05), 1);
   t.equal(p.snapshot().languages.am!.drafters['d-scdf']!.requests, 1, 'other drafters keep their revisions');
 });
+
+t.test('issue 16: a failing drafter is routed around by every step until its cool-down ends', async (t) => {
+  let now = 0;
+  for (const mode of ['static', 'adaptive'] as const) {
+    const p = planner({ mode, drafterCoolDownMs: 1000, now: () => now });
+    t.equal(p.drafterFailed('d-scdf'), true, 'the first fault starts a burst');
+    t.equal(p.drafterFailed('d-scdf'), false, 'the next is part of it');
+    const failing = { drafter: null, draftLength: 0, reason: 'drafter-failing' };
+    t.same(p.route('en', S), failing, `${mode}: the table's drafter is failing`);
+    t.same(p.route('en', { ...S, override: { drafter: 'd-scdf', draftLength: 3 } }), failing, 'an override too');
+    t.same(p.route('en', { ...S, arm: { drafter: 'd-scdf' } }), failing, 'an arm naming it too');
+    t.same(p.route('am', S), { drafter: 'd-base', draftLength: 3, reason: 'static' }, 'the other drafter serves');
+    t.same(p.route('yo', { ...S, override: { draftLength: 0 } }).reason, 'override', 'plain stays plain');
+    t.equal(p.snapshot().languages.en!.choice.reason, 'drafter-failing', 'GET /v1/routing says so');
+    now += 1000;
+    t.same(p.route('en', S), { drafter: 'd-scdf', draftLength: 5, reason: 'static' }, `${mode}: back after the cool-down`);
+    p.drafterFailed('d-scdf');
+    p.drafterReplaced('d-scdf', 2);
+    t.equal(p.drafterFailing('d-scdf'), false, 'a new model is not failing');
+    t.equal(p.drafterFailed('d-scdf', 1), false, "a replaced model's fault changes nothing");
+    t.equal(p.drafterFailing('d-scdf'), false);
+    now += 1000;
+  }
+});
+
+t.test('issue 16: adaptive routing takes the best drafter that is not failing', async (t) => {
+  let now = 0;
+  const p = planner({ drafterCoolDownMs: 1000, now: () => now });
+  for (let i = 0; i < 6; i++) {
+    p.observe('en', spec('d-scdf', 4, 0.9, 0.05));
+    p.observe('en', spec('d-base', 4, 0.7, 0.05));
+    p.observe('en', plain);
+  }
+  t.match(p.route('en', S), { drafter: 'd-scdf', reason: 'estimate' }, 'the better one');
+  p.drafterFailed('d-scdf');
+  t.match(p.route('en', S), { drafter: 'd-base', reason: 'estimate' }, 'the next best while it fails');
+  p.drafterFailed('d-base');
+  t.same(p.route('en', S), { drafter: null, draftLength: 0, reason: 'drafter-failing' }, 'plain when both fail');
+  const explorer = planner({ explorationRate: 0.99, drafterCoolDownMs: 1000, now: () => now });
+  explorer.drafterFailed('d-base');
+  for (let i = 0; i < 50; i++) t.not(explorer.route('en', S).drafter, 'd-base', 'exploration skips it');
+});
+
+t.test('issue 16: statistics no estimate can take are dropped, not thrown', async (t) => {
+  const p = planner();
+  const before = JSON.stringify(p.snapshot().languages);
+  for (const bad of [{ alphaSum: Number.NaN }, { greedyMatches: Number.NaN }, { alphaSum: 1e9 }, { alphaSum: -5 }, { draftedTokens: Number.POSITIVE_INFINITY }]) {
+    t.doesNotThrow(() => p.observe('en', { ...spec('d-scdf', 4, 0.8, 0.1), ...bad }), JSON.stringify(bad));
+  }
+  t.equal(JSON.stringify(p.snapshot().languages), before, 'no estimate moved');
+  p.observe('en', spec('d-scdf', 4, 0.8, 0.1));
+  t.ok(p.snapshot().languages.en!.drafters['d-scdf']!.observedTokens === 100, 'a good one still counts');
+});

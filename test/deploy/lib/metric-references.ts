@@ -1,8 +1,9 @@
 // The series a rendered kustomization asks Prometheus for, which the server itself must export:
-// what the PrometheusRules read (less the series the rules record themselves), KEDA's Prometheus
-// queries, and the series prometheus-adapter's rules select.
+// what the PrometheusRules read (less the series the rules record themselves and those Prometheus
+// writes for each scrape, such as `up`), KEDA's Prometheus queries, and the series
+// prometheus-adapter's rules select.
 
-import { metricNames } from '../../../monitoring/monitoring-expressions.js';
+import { metricNames, SCRAPE_SERIES } from '../../../monitoring/monitoring-expressions.js';
 import type { AdapterRule } from './adapter.js';
 import { objectId, ofKind, type Json, type K8sObject } from './objects.js';
 
@@ -20,7 +21,7 @@ export function metricReferences(objects: readonly K8sObject[], adapterRules: re
     ((r.spec?.groups ?? []) as Json[]).forEach((group, g) => {
       ((group.rules ?? []) as Json[]).forEach((rule, i) => {
         for (const name of metricNames(String(rule.expr))) {
-          if (!recorded.has(name)) out.push({ source: `${objectId(r)}: spec.groups[${g}].rules[${i}].expr`, name });
+          if (!recorded.has(name) && !SCRAPE_SERIES.has(name)) out.push({ source: `${objectId(r)}: spec.groups[${g}].rules[${i}].expr`, name });
         }
       });
     });
