@@ -15,6 +15,7 @@
 
 import { parseArgs } from 'node:util';
 import { createRandom } from '../src/engine/random.js';
+import type { ExperimentSummaryBody } from '../src/wire/experiments.js';
 import { intOption } from './int-option.js';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { describeMachine } from './machine.js';
@@ -35,30 +36,8 @@ const USAGE = `Usage: FAIRSPEC_ADMIN_TOKEN=... npx tsx bench/aa-experiment.ts [o
   --keep               leave the experiment on the server
   -h, --help`;
 
-interface Interval {
-  low: number;
-  high: number;
-}
-interface Estimate {
-  estimate: number;
-  ci: Interval | null;
-}
-interface Test {
-  difference: number;
-  ci: Interval;
-  p_value: number;
-  p_adjusted: number;
-  significant: boolean;
-}
-interface Readout {
-  arms: {
-    name: string;
-    requests: number;
-    languages: { language: string; requests: number; speed_up: Estimate | null; plain_reference: { ms_per_token: number; requests: number; source: string; scope: string } | null }[];
-  }[];
-  comparisons: { language: string; arm: string; speed_up: Test | null; tokens_per_second: Test | null }[];
-  worst_language: { difference: number; ci: Interval; probability_higher: number }[];
-}
+type Readout = ExperimentSummaryBody;
+type Estimate = Readout['arms'][number]['languages'][number]['speed_up'];
 
 interface Options {
   url: URL;
@@ -128,7 +107,7 @@ async function call<T>(o: Options, method: string, path: string, body?: unknown)
 }
 
 const fixed = (x: number, digits = 3): string => x.toFixed(digits);
-const excludesOne = (e: Estimate | null): boolean => e?.ci != null && (e.ci.low > 1 || e.ci.high < 1);
+const excludesOne = (e: Estimate): boolean => e?.ci != null && (e.ci.low > 1 || e.ci.high < 1);
 
 async function main(): Promise<void> {
   const o = parseOptions();
