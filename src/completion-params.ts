@@ -10,6 +10,8 @@
 //   top_k        any integer >= 0: one beyond the vocabulary keeps every token
 //   seed         [0, 2^32 − 1]: choice j's seed + j stays a safe integer
 //   n, max_tokens  at most FAIRSPEC_MAX_N and FAIRSPEC_MAX_TOKENS (refused above)
+//   the work      prompts × n × max_tokens at most FAIRSPEC_MAX_REQUEST_WORK: each prompt × choice
+//                is a sequence of the batch, and one request may not hold the server for long
 //   stop         at most MAX_STOP_CHARS characters each (matching is quadratic in it), valid Unicode
 //   prompt       non-empty, valid Unicode, and not longer than the context could hold at
 //                maxTokenChars characters a token (the context itself is checked once the
@@ -40,6 +42,16 @@ export function checkParams(params: CompletionParams, limits: CompletionLimits, 
   }
   if (params.maxTokens > limits.maxTokens) {
     throw new FairspecError('FS_INVALID_PARAM', `max_tokens must be at most ${limits.maxTokens} on this server, got ${params.maxTokens}.`, 'max_tokens');
+  }
+  const work = params.prompts.length * params.n * params.maxTokens;
+  if (work > limits.maxRequestWork) {
+    const perRequest = Math.max(1, Math.floor(limits.maxRequestWork / (params.n * params.maxTokens)));
+    throw new FairspecError(
+      'FS_INVALID_PARAM',
+      `This request asks for ${params.prompts.length} prompts × n ${params.n} × max_tokens ${params.maxTokens} = ${work} tokens of work, ` +
+        `more than the ${limits.maxRequestWork} one request may ask for on this server. Split it into requests of at most ${perRequest} prompts each, or lower n or max_tokens.`,
+      params.prompts.length > 1 ? 'prompt' : 'max_tokens',
+    );
   }
   for (const stop of params.stop) {
     if (stop.length > MAX_STOP_CHARS) {

@@ -23,7 +23,8 @@
 // Choices: for prompts [p0, p1] and n = 2 the choices are p0#0, p0#1, p1#0, p1#1, i.e.
 // index = promptIndex * n + j, as in OpenAI's API. With a seed, choice j uses seed + j so the
 // n samples differ yet the whole response repeats exactly. Each prompt is routed on its own
-// language; a request holds a single queue slot for all of its choices.
+// language; a request holds a single queue slot for all of its choices, which run at once as
+// sequences of one group of the engine's batch (src/engine/scheduler.ts).
 
 import { checkParams, promptParam } from './completion-params.js';
 import { assertFitsContext } from './engine/context-window.js';
@@ -104,6 +105,8 @@ export interface CompletionLimits {
   modelId: string;
   maxTokens: number;
   maxN: number;
+  /** prompts × n × max_tokens of one request. */
+  maxRequestWork: number;
 }
 
 export interface PlannedChoice {
@@ -263,22 +266,42 @@ export class CompletionService {
     return slot;
   }
 
-  /** Runs every choice in order once the slot is granted (after tokenize()); always releases the slot. */
+  /**
+   * Runs every choice once the slot is granted (after tokenize()), all at once: each is a sequence
+   * of the engine's batch, sharing rows fairly with other requests. The first choice to fail
+   * stops the others. Always releases the slot.
+   */
   async run(plan: CompletionPlan, slot: Slot, hooks: RunHooks): Promise<ChoiceResult[]> {
     try {
       if (!plan.tokenized) throw new Error('CompletionService.run: the plan was not tokenised');
       await slot.ready;
       this.metrics.running(plan.labels, 1);
+      const group = {};
+      const stop = new AbortController();
+      const onAbort = () => stop.abort();
+      hooks.signal.addEventListener('abort', onAbort, { once: true });
+      if (hooks.signal.aborted) stop.abort();
       try {
-        const results: ChoiceResult[] = [];
-        for (const choice of plan.choices) {
-          if (hooks.signal.aborted) throw new AbortedError();
-          const result = await this.#generate(plan, choice, hooks, results.length === 0);
-          results.push(result);
-          await hooks.onChoiceEnd?.(result);
-        }
-        return results;
+        const choiceHooks = { ...hooks, signal: stop.signal };
+        const runs = plan.choices.map(async (choice, i) => {
+          try {
+            if (stop.signal.aborted) throw new AbortedError();
+            const result = await this.#generate(plan, choice, choiceHooks, i === 0, group);
+            await hooks.onChoiceEnd?.(result);
+            return result;
+          } catch (err) {
+            stop.abort();
+            throw err;
+          }
+        });
+        const settled = await Promise.allSettled(runs);
+        // The error that stopped the others, not an abort it caused.
+        const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+        const cause = failed.find((e) => !(e instanceof AbortedError)) ?? failed[0];
+        if (cause !== undefined) throw cause;
+        return settled.map((r) => (r as PromiseFulfilledResult<ChoiceResult>).value);
       } finally {
+        hooks.signal.removeEventListener('abort', onAbort);
         this.metrics.running(plan.labels, -1);
       }
     } finally {
@@ -286,7 +309,7 @@ export class CompletionService {
     }
   }
 
-  async #generate(plan: CompletionPlan, choice: PlannedChoice, hooks: RunHooks, first: boolean): Promise<ChoiceResult> {
+  async #generate(plan: CompletionPlan, choice: PlannedChoice, hooks: RunHooks, first: boolean, group: object): Promise<ChoiceResult> {
     const p = plan.params;
     const startedAt = performance.now();
     let sawText = false;
@@ -301,6 +324,7 @@ export class CompletionService {
         stop: p.stop,
         drafter: choice.route.drafter,
         draftLength: choice.route.draftLength,
+        group,
         ...(choice.promptIds && { promptIds: choice.promptIds }),
         signal: hooks.signal,
         onText: (delta) => {

@@ -25,8 +25,12 @@ export interface Config {
   packDir: string;
   /** The single model id served by /v1/models and accepted in `model`. */
   modelId: string;
-  /** Generations running at the same time. */
+  /** Requests running at the same time (their sequences share the batch's rows). */
   concurrency: number;
+  /** Sequences (prompt × choice) in one verifier pass; the rest wait for a row. */
+  maxBatchRows: number;
+  /** A request's work, prompts × n × max_tokens, may not pass this (400). */
+  maxRequestWork: number;
   /** Requests allowed to wait for a slot; one more answers 429. */
   maxQueue: number;
   bodyLimit: number;
@@ -100,7 +104,9 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   host: '127.0.0.1',
   packDir: 'models/default',
   modelId: 'fairspec-default',
-  concurrency: 1,
+  concurrency: 16,
+  maxBatchRows: 8,
+  maxRequestWork: 16_384,
   maxQueue: 16,
   bodyLimit: 1024 * 1024,
   maxTokens: 512,
@@ -136,6 +142,8 @@ export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
   packDir: 'FAIRSPEC_PACK',
   modelId: 'FAIRSPEC_MODEL_ID',
   concurrency: 'FAIRSPEC_CONCURRENCY',
+  maxBatchRows: 'FAIRSPEC_MAX_BATCH_ROWS',
+  maxRequestWork: 'FAIRSPEC_MAX_REQUEST_WORK',
   maxQueue: 'FAIRSPEC_MAX_QUEUE',
   bodyLimit: 'FAIRSPEC_MAX_BODY_BYTES',
   maxTokens: 'FAIRSPEC_MAX_TOKENS',
@@ -352,7 +360,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Parti
     host,
     packDir: nonEmptyString('packDir', pick('packDir')),
     modelId,
-    concurrency: integer('concurrency', pick('concurrency'), 1, 64),
+    concurrency: integer('concurrency', pick('concurrency'), 1, 1024),
+    maxBatchRows: integer('maxBatchRows', pick('maxBatchRows'), 1, 256),
+    maxRequestWork: integer('maxRequestWork', pick('maxRequestWork'), 1, 100_000_000),
     maxQueue: integer('maxQueue', pick('maxQueue'), 0, 100_000),
     bodyLimit: integer('bodyLimit', pick('bodyLimit'), 1024, 64 * 1024 * 1024),
     maxTokens: integer('maxTokens', pick('maxTokens'), 1, 1_000_000),

@@ -26,6 +26,7 @@ import { SlidingWindowFairness } from './fairness/sliding-window.js';
 import { LanguageLabels } from './language.js';
 import { registerExperimentGauges } from './metrics/experiment-gauges.js';
 import { ReadoutCache } from './metrics/readout-cache.js';
+import { registerBatchMetrics } from './metrics/batch-metrics.js';
 import { registerFairnessGauges } from './metrics/fairness-gauges.js';
 import { MetricsRecorder } from './metrics/metrics-recorder.js';
 import { registerRoutingGauges } from './metrics/routing-gauges.js';
@@ -122,6 +123,7 @@ async function compose(
   // The window keeps its own plain-decoding reference, fed from the plain generations it sees.
   const fairness = new SlidingWindowFairness();
   registerFairnessGauges(metrics.registry, () => fairness.snapshot());
+  if (engine) registerBatchMetrics(metrics.registry, engine);
 
   // One plain-decoding reference for every experiment, fed by all plain traffic (a control arm,
   // `speculative: {draft_length: 0}` requests, languages routed to γ = 0), so a 50/50 test of two
@@ -185,6 +187,7 @@ async function loadPack(config: Config, log: Log): Promise<{ engine: Engine; rou
   const engine = await loadEngine(config.packDir, {
     maxDraftLength: MAX_DRAFT_LENGTH,
     dtype: config.dtype,
+    maxBatchRows: config.maxBatchRows,
     ...(config.ortThreads > 0 ? { intraOpNumThreads: config.ortThreads } : {}),
     ...(config.drafterOrtThreads > 0 ? { drafterIntraOpNumThreads: config.drafterOrtThreads } : {}),
   });

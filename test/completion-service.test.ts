@@ -27,7 +27,7 @@ t.test('a routing estimate or an observer that throws costs a log line, not the 
     { assign: () => null },
     new RequestQueue({ concurrency: 1, maxQueue: 1 }),
     new MetricsRecorder({ languageLabel: (l) => l ?? 'unknown', drafters: engine.drafterNames, defaultMetrics: false }),
-    { modelId: 'm', maxTokens: 16, maxN: 2 },
+    { modelId: 'm', maxTokens: 16, maxN: 2, maxRequestWork: 1024 },
     [
       () => {
         throw new Error('observer broke');

@@ -10,7 +10,9 @@ t.test('defaults', async (t) => {
   t.same(config, { ...defaultConfig });
   t.equal(config.port, 8000);
   t.equal(config.packDir, 'models/default');
-  t.equal(config.concurrency, 1);
+  t.equal(config.concurrency, 16);
+  t.equal(config.maxBatchRows, 8);
+  t.equal(config.maxRequestWork, 16_384);
   t.equal(config.routingMode, 'adaptive', 'adaptive routing by default');
   t.same(config.experiments, []);
   t.equal(config.adminToken, null, 'no token: the admin API is disabled');
@@ -23,6 +25,8 @@ t.test('environment variables', async (t) => {
     FAIRSPEC_PACK: '/packs/x',
     FAIRSPEC_MODEL_ID: 'fairspec-x',
     FAIRSPEC_CONCURRENCY: '2',
+    FAIRSPEC_MAX_BATCH_ROWS: '4',
+    FAIRSPEC_MAX_REQUEST_WORK: '2048',
     FAIRSPEC_MAX_QUEUE: '0',
     FAIRSPEC_MAX_BODY_BYTES: '4096',
     FAIRSPEC_MAX_TOKENS: '64',
@@ -54,6 +58,8 @@ t.test('environment variables', async (t) => {
     packDir: '/packs/x',
     modelId: 'fairspec-x',
     concurrency: 2,
+    maxBatchRows: 4,
+    maxRequestWork: 2048,
     maxQueue: 0,
     bodyLimit: 4096,
     maxTokens: 64,

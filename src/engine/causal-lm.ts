@@ -15,7 +15,8 @@ import { basename, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { EngineError } from './errors.js';
 import { float16ToFloat32 } from './float16.js';
-import { KvCache } from './kv-cache.js';
+import { BatchKvCache, type BatchRow } from './batch-kv-cache.js';
+import { KvCache, type KvCacheLayout } from './kv-cache.js';
 import { readModelConfig, resolveKvDtype, type KvDtype, type ModelConfig } from './model-config.js';
 import { resolveModelFile, type ModelDtype } from './model-dtype.js';
 
@@ -177,7 +178,21 @@ export class CausalLM {
   }
 
   newCache(): KvCache {
-    return new KvCache({
+    return new KvCache(this.#cacheLayout());
+  }
+
+  /** An empty cache for sequences decoded together (batch-kv-cache.ts). */
+  newBatchCache(): BatchKvCache {
+    return new BatchKvCache(this.#cacheLayout());
+  }
+
+  /** Whether several sequences can share a pass: rows need attention_mask and position_ids. */
+  get batchable(): boolean {
+    return this.#io.attentionMask && this.#io.positionIds;
+  }
+
+  #cacheLayout(): KvCacheLayout {
+    return {
       numLayers: this.config.numLayers,
       numKvHeads: this.config.numKvHeads,
       headDim: this.config.headDim,
@@ -186,7 +201,68 @@ export class CausalLM {
       // Without both inputs the graph derives positions or visibility from physical slots.
       allowHoles: this.#io.attentionMask && this.#io.positionIds,
       compactDeadFraction: this.#compactDeadFraction,
-    });
+    };
+  }
+
+  /**
+   * One pass over the rows of `cache` (after its prepare()): `tokens[i]` are row i's new tokens,
+   * possibly none. Appends them to the cache and returns, per row, one logits row per new token:
+   * [rows][tokens[i].length][vocab].
+   */
+  async forwardBatch(cache: BatchKvCache, tokens: readonly (readonly number[])[]): Promise<Float32Array[][]> {
+    const { vocabSize, numLayers } = this.config;
+    for (const ids of tokens) this.#checkIds(ids);
+    const kv = cache.feeds(tokens);
+    const rows = tokens.length;
+    const n = kv.width;
+    const feeds: Record<string, Tensor> = { input_ids: new Tensor('int64', kv.inputIds, [rows, n]) }; // [rows, n]
+    if (this.#io.attentionMask) feeds['attention_mask'] = new Tensor('int64', kv.attentionMask, [rows, kv.attentionMask.length / rows]); // [rows, slots + n]
+    if (this.#io.positionIds) feeds['position_ids'] = new Tensor('int64', kv.positionIds, [rows, n]); // [rows, n]
+    if (this.#io.useCacheBranch) feeds['use_cache_branch'] = new Tensor('bool', [cache.slots > 0], [1]);
+    if (this.#keepAllLogits) feeds['num_logits_to_keep'] = this.#keepAllLogits;
+    for (let i = 0; i < numLayers; i++) {
+      feeds[pastName(i, 'key')] = kv.past[2 * i]!;
+      feeds[pastName(i, 'value')] = kv.past[2 * i + 1]!;
+    }
+    const out = await this.#session.run(feeds);
+    const data = this.#logitsData(out['logits']!, rows, n); // [rows, n, vocab]
+    const presents: Tensor[] = [];
+    for (let i = 0; i < numLayers; i++) presents.push(out[presentName(i, 'key')]!, out[presentName(i, 'value')]!);
+    cache.append(presents, kv);
+    return tokens.map((ids, b) => Array.from({ length: ids.length }, (_, i) => data.subarray((b * n + i) * vocabSize, (b * n + i + 1) * vocabSize)));
+  }
+
+  /**
+   * A prompt prefilled alone: a one-row cache holding `ids`, ready to be adopted by a batch, and
+   * the logits after its last token (null for no ids).
+   */
+  async prefill(ids: readonly number[]): Promise<{ row: BatchRow; logits: Float32Array | null }> {
+    const cache = this.newBatchCache();
+    const row = cache.addRow();
+    cache.prepare(Math.max(1, ids.length));
+    if (ids.length === 0) return { row, logits: null };
+    const [rows] = await this.forwardBatch(cache, [ids]);
+    return { row, logits: rows![rows!.length - 1]! };
+  }
+
+  #checkIds(ids: readonly number[]): void {
+    const { vocabSize } = this.config;
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`${this.id}: token id ${id} outside [0, ${vocabSize})`);
+    }
+  }
+
+  #logitsData(logits: Tensor, rows: number, n: number): Float32Array {
+    const { vocabSize } = this.config;
+    if (logits.dims.length !== 3 || logits.dims[0] !== rows || logits.dims[1] !== n || logits.dims[2] !== vocabSize) {
+      throw new EngineError('FS_MODEL_IO', `${this.id}: logits have dims [${logits.dims.join(', ')}], expected [${rows}, ${n}, ${vocabSize}]`, {
+        model: this.id,
+      });
+    }
+    if (logits.type !== 'float32' && logits.type !== 'float16') {
+      throw new EngineError('FS_MODEL_IO', `${this.id}: logits have element type ${logits.type}`, { model: this.id });
+    }
+    return logits.type === 'float16' ? float16ToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
   }
 
   /**

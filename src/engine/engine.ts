@@ -1,20 +1,17 @@
 // The engine: one verifier and its named drafters (drafter-pool.ts), sharing the verifier's
-// tokenizer.
-//
-// Requests run one at a time: each holds per-sequence caches for onnxruntime sessions that are
-// not re-entrant for our state, so generate() queues behind the request in flight (the HTTP
-// layer keeps its own queue for admission control; this one only guarantees exclusion).
+// tokenizer. Generations run together: each is a sequence of the scheduler (scheduler.ts), which
+// steps all of them in one verifier pass per step (continuous batching).
 
 import { CausalLM } from './causal-lm.js';
 import { assertFitsContext } from './context-window.js';
-import { Drafter } from './drafter.js';
-import { DrafterPool, type DrafterInfo, type DrafterSwap, type ModelLoadOptions } from './drafter-pool.js';
+import { ModelDrafter } from './drafter.js';
+import { DrafterPool, type DrafterInfo, type DrafterSlot, type DrafterSwap, type ModelLoadOptions } from './drafter-pool.js';
 import { EngineError } from './errors.js';
 import { readPack, type EngineModelPaths } from './model-pack.js';
 import type { ModelDtype } from './model-dtype.js';
 import { createRandom, randomSeed } from './random.js';
 import { TokenSampler } from './sampling.js';
-import { generateSpeculative } from './speculative.js';
+import { Scheduler, type StepReport } from './scheduler.js';
 import type { TextTokenizer } from './tokenizer.js';
 import { TokenizerWorker } from './tokenizer-worker.js';
 import type { GenerateOptions, GenerateResult } from './types.js';
@@ -33,6 +30,10 @@ export interface EngineOptions {
   maxDraftLength?: number;
   /** Weight dtype (which onnx/model*.onnx) of every model whose folder's fairspec.json names none; default fp32. */
   dtype?: ModelDtype;
+  /** Sequences in one verifier pass (continuous batching); default 8. */
+  maxBatchRows?: number;
+  /** Cap γ by the measured cost of the batch when several rows run (step-cost.ts); default true. */
+  adaptDraftLengthToLoad?: boolean;
 }
 
 /** Loads a pack folder, or an explicit verifier and drafters. */
@@ -50,7 +51,10 @@ export async function loadEngine(source: string | EngineModelPaths, options: Eng
       loaded.push(model);
       drafters.set(name, model);
     }
-    return new Engine(tokenizer, verifier, drafters, options.maxDraftLength ?? 16, drafterOptions);
+    return new Engine(tokenizer, verifier, drafters, options.maxDraftLength ?? 16, drafterOptions, {
+      maxRows: options.maxBatchRows ?? 8,
+      adaptDraftLength: options.adaptDraftLengthToLoad ?? true,
+    });
   } catch (err) {
     await Promise.all(loaded.map((m) => m.release()));
     throw err;
@@ -64,7 +68,10 @@ export class Engine {
   readonly maxDraftLength: number;
   readonly #pool: DrafterPool;
   readonly #tokenizerWorker: TokenizerWorker;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #scheduler: Scheduler;
+  /** One batched drafter per drafter model in use, and how many generations use it. */
+  readonly #drafters = new Map<DrafterSlot['model'], { drafter: ModelDrafter; users: number }>();
+  readonly #stepListeners: Array<(step: StepReport) => void> = [];
   #pending = 0;
   #closed = false;
 
@@ -75,12 +82,19 @@ export class Engine {
     maxDraftLength = 16,
     /** How replaceDrafter() loads a drafter's session. */
     modelOptions: ModelLoadOptions = {},
+    batching: { maxRows: number; adaptDraftLength?: boolean } = { maxRows: 8 },
   ) {
     this.tokenizer = tokenizer;
     this.verifier = verifier;
     this.#pool = new DrafterPool(drafters, verifier.config, tokenizer, modelOptions);
     this.#tokenizerWorker = new TokenizerWorker(tokenizer.source.json, tokenizer.source.config);
     this.maxDraftLength = maxDraftLength;
+    this.#scheduler = new Scheduler(verifier, {
+      ...batching,
+      onStep: (step) => {
+        for (const listener of this.#stepListeners) listener(step);
+      },
+    });
     const fromConfig = verifier.config.eosTokenIds;
     this.eosTokenIds = fromConfig.length > 0 ? fromConfig : tokenizer.eosTokenId === null ? [] : [tokenizer.eosTokenId];
   }
@@ -143,9 +157,19 @@ export class Engine {
     return { verifier: this.verifierId, drafters: this.drafterIds };
   }
 
-  /** Requests queued or running. */
+  /** Generations queued or running. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Sequences in the batch, and waiting for a row. */
+  get sequences(): { running: number; waiting: number } {
+    return { running: this.#scheduler.running, waiting: this.#scheduler.waiting };
+  }
+
+  /** Calls `listener` after every scheduler step (metrics). Listeners must not throw. */
+  onStep(listener: (step: StepReport) => void): void {
+    this.#stepListeners.push(listener);
   }
 
   countTokens(text: string): number {
@@ -167,46 +191,57 @@ export class Engine {
 
   /**
    * Generates a completion of `prompt`. Bad options and prompts reject at once with an
-   * EngineError; a valid request then waits for the ones before it.
+   * EngineError; a valid request then joins the batch as soon as a row is free.
    */
   async generate(prompt: string, options: GenerateOptions): Promise<GenerateResult> {
     if (this.#closed) throw new EngineError('FS_ENGINE_CLOSED', 'the engine is closed');
     this.#validate(options);
     const promptIds = this.#promptIds(options.promptIds ?? this.tokenizer.encode(prompt));
     const drafterName = options.drafter === null || options.draftLength === 0 ? null : options.drafter;
+    // The drafter's model as of now, kept to the end of the generation whatever swaps happen meanwhile.
+    const slot = drafterName === null ? null : this.#pool.acquire(drafterName);
+    const drafter = slot ? this.#useDrafter(slot) : null;
     this.#pending++;
-    const run = this.#queue.then(async (): Promise<GenerateResult> => {
-      if (this.#closed) throw new EngineError('FS_ENGINE_CLOSED', 'the engine is closed');
-      // The drafter's model as of now (a swap may have happened while this request queued),
-      // kept to the end of the generation whatever swaps happen meanwhile.
-      const slot = drafterName === null ? null : this.#pool.acquire(drafterName);
-      try {
-        const sampler = new TokenSampler(options, createRandom(options.seed ?? randomSeed()));
-        const result = await generateSpeculative({
-          verifier: this.verifier,
-          drafter: slot ? new Drafter(slot.name, slot.model) : null,
-          draftLength: slot ? options.draftLength : 0,
-          promptIds,
-          sampler,
-          maxTokens: options.maxTokens,
-          stop: options.stop,
-          eosTokenIds: this.eosTokenIds,
-          decode: (ids) => this.tokenizer.decode(ids),
-          signal: options.signal,
-          onText: options.onText,
-          onDrafterError: slot && options.onDrafterError ? (name, error) => options.onDrafterError!(name, error, slot.revision) : undefined,
-        });
-        return slot ? { ...result, drafterRevision: slot.revision } : result;
-      } finally {
-        if (slot) await this.#pool.unuse(slot);
-      }
-    });
-    this.#queue = run.catch(() => undefined);
     try {
-      return await run;
+      const sampler = new TokenSampler(options, createRandom(options.seed ?? randomSeed()));
+      const result = await this.#scheduler.submit({
+        group: options.group ?? {},
+        drafter,
+        draftLength: slot ? options.draftLength : 0,
+        promptIds,
+        sampler,
+        maxTokens: options.maxTokens,
+        stop: options.stop,
+        eosTokenIds: this.eosTokenIds,
+        contextLength: this.contextLength,
+        decode: (ids) => this.tokenizer.decode(ids),
+        signal: options.signal,
+        onText: options.onText,
+        onDrafterError: slot && options.onDrafterError ? (name, error) => options.onDrafterError!(name, error, slot.revision) : undefined,
+      });
+      return slot ? { ...result, drafterRevision: slot.revision } : result;
     } finally {
       this.#pending--;
+      if (slot) {
+        this.#doneWithDrafter(slot);
+        await this.#pool.unuse(slot);
+      }
     }
+  }
+
+  #useDrafter(slot: DrafterSlot): ModelDrafter {
+    let entry = this.#drafters.get(slot.model);
+    if (!entry) {
+      entry = { drafter: new ModelDrafter(slot.name, slot.model), users: 0 };
+      this.#drafters.set(slot.model, entry);
+    }
+    entry.users++;
+    return entry.drafter;
+  }
+
+  #doneWithDrafter(slot: DrafterSlot): void {
+    const entry = this.#drafters.get(slot.model);
+    if (entry && --entry.users === 0) this.#drafters.delete(slot.model);
   }
 
   /** Waits for queued requests, then releases the sessions. */
@@ -215,7 +250,7 @@ export class Engine {
     this.#closed = true;
     const swapsEnded = this.#pool.close();
     await this.#tokenizerWorker.close();
-    await this.#queue;
+    await this.#scheduler.idle();
     await swapsEnded;
     // Every generation has ended, so no retired model is still held.
     await Promise.all([this.verifier, ...this.#pool.models].map((m) => m.release()));

@@ -6,7 +6,7 @@ export { packModelPaths, type EngineModelPaths } from './model-pack.js';
 export type { DrafterInfo, DrafterSwap } from './drafter-pool.js';
 export { EngineError, isEngineError, type EngineErrorCode } from './errors.js';
 export { assertFitsContext } from './context-window.js';
-export { emptyStats } from './speculative.js';
+export { emptyStats } from './sequence.js';
 // Lower-level pieces for offline evaluation (per-language acceptance over held-out text).
 export { CausalLM, type CausalLMOptions } from './causal-lm.js';
 export { draftAgreement, type DraftAgreement } from './draft-agreement.js';

@@ -22,6 +22,11 @@ export interface GenerateOptions extends SamplingOptions {
    * loop); they must be the tokenizer's encoding of the prompt.
    */
   promptIds?: readonly number[];
+  /**
+   * Generations with the same group (one request's choices) share rows fairly with other groups
+   * (scheduler.ts); default: a group of its own.
+   */
+  group?: unknown;
   /** Aborting stops generation within one step (client disconnect, shutdown). */
   signal?: AbortSignal;
   /**

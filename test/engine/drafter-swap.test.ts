@@ -23,13 +23,13 @@ async function swapEngine(t: Test): Promise<Engine> {
 
 /** Holds the first forward pass of the model in `dir` until `release()`; `entered` resolves when it is held. */
 function holdFirstForward(t: Test, dir: string): { entered: Promise<void>; release: () => void } {
-  const original = CausalLM.prototype.forward;
+  const original = CausalLM.prototype.forwardBatch;
   let enter!: () => void;
   const entered = new Promise<void>((resolve) => (enter = resolve));
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let held = false;
-  CausalLM.prototype.forward = async function (this: CausalLM, ...args: Parameters<CausalLM['forward']>) {
+  CausalLM.prototype.forwardBatch = async function (this: CausalLM, ...args: Parameters<CausalLM['forwardBatch']>) {
     if (this.dir === dir && !held) {
       held = true;
       enter();
@@ -38,7 +38,7 @@ function holdFirstForward(t: Test, dir: string): { entered: Promise<void>; relea
     return original.apply(this, args);
   };
   t.teardown(() => {
-    CausalLM.prototype.forward = original;
+    CausalLM.prototype.forwardBatch = original;
   });
   return { entered, release };
 }
@@ -109,23 +109,24 @@ t.test('a bad folder is refused with the boot-time checks and leaves the old mod
   t.equal(r.drafterRevision, before[1]!.revision);
 });
 
-t.test('a running generation keeps its model through a swap; a queued one starts with the new model', async (t) => {
+t.test('a running generation keeps its model through a swap; one started after it takes the new model', async (t) => {
   const engine = await swapEngine(t);
   const { entered, release } = holdFirstForward(t, SLOW);
   const options = { ...GREEDY, drafter: 'slow', draftLength: 4, maxTokens: 40 };
   const running = engine.generate('Hello', options);
   await entered;
-  const queued = engine.generate('Hello', options); // routed to 'slow' before the swap, runs after it
   const swap = await engine.replaceDrafter('slow', FAST);
   t.equal(swap.replaced.inUse, 1);
   t.equal(engine.retiringDrafters, 1, 'the replaced session waits for the generation holding it');
   t.equal((await engine.drafters())[1]!.inUse, 0, 'the new model is not in use yet');
+  const later = engine.generate('Hello', options); // joins the batch beside the running one
+  t.equal((await engine.drafters())[1]!.inUse, 1, 'the generation started after the swap holds the new model');
 
   release();
-  const [first, second] = await Promise.all([running, queued]);
+  const [first, second] = await Promise.all([running, later]);
   t.equal(first.drafterRevision, swap.replaced.revision, 'the running generation finished with the old model');
   t.equal(first.completionTokens, 40);
-  t.equal(second.drafterRevision, swap.current.revision, 'the queued one took the model current when it started');
+  t.equal(second.drafterRevision, swap.current.revision, 'the later one drafted with the new model');
   t.same(second.tokenIds, first.tokenIds);
   t.equal(engine.retiringDrafters, 0, 'released after the last generation holding it');
 });

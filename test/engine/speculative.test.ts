@@ -1,10 +1,11 @@
 import t from 'tap';
 import { CausalLM } from '../../src/engine/causal-lm.js';
-import { Drafter } from '../../src/engine/drafter.js';
+import { ModelDrafter, type DraftRequest } from '../../src/engine/drafter.js';
 import { loadEngine, type Engine } from '../../src/engine/engine.js';
 import { createRandom } from '../../src/engine/random.js';
 import { TokenSampler, argmax, softmax } from '../../src/engine/sampling.js';
-import { generateSpeculative } from '../../src/engine/speculative.js';
+import { Scheduler } from '../../src/engine/scheduler.js';
+import type { SequenceSpec } from '../../src/engine/sequence.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import type { GenerateOptions, GenerateResult, SamplingOptions } from '../../src/engine/types.js';
 import {
@@ -28,6 +29,12 @@ t.teardown(async () => {
   await gpt2.close();
   await llama.close();
 });
+
+/** One sequence decoded alone by the scheduler, straight from its parts. */
+function generateSpeculative(req: Omit<SequenceSpec, 'group' | 'contextLength'> & { verifier: CausalLM }): Promise<GenerateResult> {
+  const { verifier, ...spec } = req;
+  return new Scheduler(verifier, { maxRows: 1 }).submit({ ...spec, group: {}, contextLength: verifier.config.contextLength });
+}
 
 /** generate() that also checks the streamed deltas add up to the text. */
 async function generate(engine: Engine, prompt: string, options: Partial<GenerateOptions>): Promise<GenerateResult & { deltas: string[] }> {
@@ -115,7 +122,7 @@ t.test('speculative sampling follows the verifier distribution (first two tokens
     for (let seed = 0; seed < n; seed++) {
       const result = await generateSpeculative({
         verifier,
-        drafter: new Drafter('small', drafterModel),
+        drafter: new ModelDrafter('small', drafterModel),
         draftLength: 3,
         promptIds,
         sampler: new TokenSampler(sampling, createRandom(seed)),
@@ -246,7 +253,7 @@ t.test('an eos token ends the output without being part of it', async (t) => {
   for (const draftLength of [0, 4]) {
     const r = await generateSpeculative({
       verifier,
-      drafter: draftLength ? new Drafter('small', drafterModel) : null,
+      drafter: draftLength ? new ModelDrafter('small', drafterModel) : null,
       draftLength,
       promptIds,
       sampler: new TokenSampler({ temperature: 0, topK: 0, topP: 1 }, createRandom(0)),
@@ -330,13 +337,13 @@ t.test('speculative stats', async (t) => {
 });
 
 /** A drafter that keeps what it proposed after which context, to recount matches independently. */
-class RecordingDrafter extends Drafter {
+class RecordingDrafter extends ModelDrafter {
   readonly proposals: { context: number[]; draft: number[] }[] = [];
 
-  override async propose(committed: readonly number[], gamma: number, sampler: TokenSampler) {
-    const draft = await super.propose(committed, gamma, sampler);
-    this.proposals.push({ context: [...committed], draft: [...draft.tokenIds] });
-    return draft;
+  override async propose(requests: readonly DraftRequest[]) {
+    const drafts = await super.propose(requests);
+    requests.forEach((r, i) => this.proposals.push({ context: [...r.committed], draft: [...drafts[i]!.tokenIds] }));
+    return drafts;
   }
 }
 

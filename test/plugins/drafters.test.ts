@@ -25,6 +25,9 @@ const SWAP_PACK = fileURLToPath(new URL('../fixtures/swap-pack', import.meta.url
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const ROUTING = { default: { drafter: 'main', draft_length: 4 }, languages: { en: { drafter: 'main', draft_length: 4 } } };
 
+// About 20 s on an idle machine (the slow fixture drafter has 36 layers); the margin is for CI sharing two cores.
+t.setTimeout(120_000);
+
 /**
  * A pack in a temporary folder: the swap-pack verifier, drafter-main = `initial`, and candidate
  * model folders under candidates/ (inside the pack, so a swap may load them).
@@ -192,13 +195,13 @@ t.test('a generation running during a swap finishes with its drafter; the old se
   const oldSource = join(dir, 'drafter-main');
 
   // Hold the old drafter's first forward pass until the swap is done.
-  const original = CausalLM.prototype.forward;
+  const original = CausalLM.prototype.forwardBatch;
   let entered!: () => void;
   const inside = new Promise<void>((resolve) => (entered = resolve));
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let held = false;
-  CausalLM.prototype.forward = async function (this: CausalLM, ...args: Parameters<CausalLM['forward']>) {
+  CausalLM.prototype.forwardBatch = async function (this: CausalLM, ...args: Parameters<CausalLM['forwardBatch']>) {
     if (this.dir === oldSource && !held) {
       held = true;
       entered();
@@ -207,7 +210,7 @@ t.test('a generation running during a swap finishes with its drafter; the old se
     return original.apply(this, args);
   };
   t.teardown(() => {
-    CausalLM.prototype.forward = original;
+    CausalLM.prototype.forwardBatch = original;
   });
 
   const running = app.inject({
