@@ -26,6 +26,8 @@ import drafters from './plugins/drafters.js';
 import health from './plugins/health.js';
 import models from './plugins/models.js';
 import completions from './plugins/completions.js';
+import chatCompletions from './plugins/chat-completions.js';
+import tokenize from './plugins/tokenize.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -58,7 +60,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     return503OnClosing: false,
     ajv: {
       // Wrong JSON types are errors, not coerced ("10" is not an integer); unknown fields are
-      // reported, not silently dropped.
+      // not silently dropped: a schema that allows them leaves them to its route (plugins/unknown-fields.ts).
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -75,6 +77,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   app.addHook('onClose', async () => fairspec.close());
 
   // In dependency order: errors and body parsing first, the OpenAPI collector before any route.
-  for (const plugin of [errors, jsonBody, allowedHosts, drain, docs, metrics, routing, experiments, drafters, health, models, completions]) await app.register(plugin);
+  for (const plugin of [errors, jsonBody, allowedHosts, drain, docs, metrics, routing, experiments, drafters, health, models, completions, chatCompletions, tokenize]) await app.register(plugin);
   return app;
 }

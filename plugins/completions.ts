@@ -1,183 +1,42 @@
-// POST /v1/completions: OpenAI's legacy completions API, JSON or server-sent events.
-// The work is CompletionService's (src/completion-service.ts) and the wire format is in
-// completions-format.ts; this file ties a request's connection to an AbortSignal (a client that
-// goes away, stream or not, aborts its generation within one engine step; so do the drain
-// deadline and FAIRSPEC_REQUEST_TIMEOUT_MS) and writes the reply. The order is the service's:
-// plan (cheap checks), admit (429 / 503 at once), tokenize (off the event loop), run. A stream
-// holds its generation while the client is not reading (sse-stream.ts), and every stream ends
-// with `data: [DONE]`, an error event before it when the generation failed.
+// POST /v1/completions: OpenAI's legacy completions API, JSON or server-sent events. The request's
+// life (signal, admission, stream) is generation-route.ts's; the wire format completions-format.ts'.
 
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { CompletionPlan, CompletionService } from '../src/completion-service.js';
-import { AbortedError, FairspecError } from '../src/errors.js';
-import { userKey } from '../src/experiments/assignment.js';
-import { NO_DRAFTER, type MetricLabels } from '../src/metrics/metrics-recorder.js';
-import type { Slot } from '../src/request-queue.js';
+import type { FastifyPluginAsync } from 'fastify';
 import { CompletionChunk, CompletionHeaders, CompletionRequest, CompletionResponse, type CompletionRequestBody } from '../src/wire/completions.js';
-import { chunks, logFields, responseMeta, toCompletion, toParams, type ResponseMeta } from './completions-format.js';
 import { errorResponses } from '../src/wire/error.js';
-import { toOpenAIError } from './errors.js';
-import { SseStream } from './sse-stream.js';
+import { chunks, responseMeta, toCompletion, toParams } from './completions-format.js';
+import { generationRoute } from './generation-route.js';
 
-interface Run {
-  service: CompletionService;
-  plan: CompletionPlan;
-  slot: Slot;
-  signal: AbortSignal;
-  arrivedAt: number;
-  /** True once the response closed before it was complete. */
-  clientGone: () => boolean;
-  /** True once FAIRSPEC_REQUEST_TIMEOUT_MS passed since arrival. */
-  timedOut: () => boolean;
-}
-
-const completionsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { fairspec } = fastify;
-  const getService = (): CompletionService => {
-    const service = fairspec.loaded?.completions;
-    if (!service) throw new FairspecError('FS_NOT_READY', 'The model is not loaded yet.');
-    return service;
-  };
-  // Per request: when it arrived (reply.elapsedTime is 0 without a logger) and its metric labels.
-  const arrivals = new WeakMap<FastifyRequest, number>();
-  const labels = new WeakMap<FastifyRequest, MetricLabels>();
-
-  fastify.post(
+const completionsPlugin: FastifyPluginAsync = async (fastify) => {
+  const model = fastify.config.modelId;
+  generationRoute<CompletionRequestBody>(
+    fastify,
     '/v1/completions',
     {
-      schema: {
-        tags: ['completions'],
-        summary: 'Create a completion',
-        description:
-          'OpenAI-compatible text completion with lossless speculative decoding. Each prompt is routed by its detected ' +
-          '(or pinned) language to a drafter and draft length; `speculative` reports what was chosen and how it did.',
-        body: CompletionRequest,
-        headers: CompletionHeaders,
-        response: {
-          200: {
-            description: 'A completion (JSON), or with stream: true a stream of CompletionChunk events.',
-            content: { 'application/json': { schema: CompletionResponse }, 'text/event-stream': { schema: CompletionChunk } },
-          },
-          ...errorResponses,
+      tags: ['completions'],
+      summary: 'Create a completion',
+      description:
+        'OpenAI-compatible text completion with lossless speculative decoding. Each prompt is routed by its detected ' +
+        '(or pinned) language to a drafter and draft length; `speculative` reports what was chosen and how it did.',
+      body: CompletionRequest,
+      headers: CompletionHeaders,
+      response: {
+        200: {
+          description: 'A completion (JSON), or with stream: true a stream of CompletionChunk events.',
+          content: { 'application/json': { schema: CompletionResponse }, 'text/event-stream': { schema: CompletionChunk } },
         },
-      },
-      // Counted when the response closes: after it finished, or when the client left first (499).
-      // Fastify's onResponse runs on 'finish' only, so it would miss the clients that went away.
-      onRequest: async (request, reply) => {
-        const arrivedAt = performance.now();
-        arrivals.set(request, arrivedAt);
-        reply.raw.once('close', () => {
-          const status = reply.raw.writableEnded ? reply.statusCode : 499;
-          const l = labels.get(request) ?? fairspec.metrics.labels(null, NO_DRAFTER);
-          fairspec.metrics.observeRequest(l, status, (performance.now() - arrivedAt) / 1000);
-        });
+        ...errorResponses,
       },
     },
-    async (request, reply) => {
-      const arrivedAt = arrivals.get(request) ?? performance.now();
-      const service = getService();
-      const params = toParams(request.body);
-      params.userKey = userKey({ user: request.body.user, header: request.headers['x-fairspec-user'], requestId: request.id }).key;
-      const plan = service.plan(params);
-      labels.set(request, plan.labels);
-
-      // One signal per request: the client went away (the response closed before it was
-      // complete), the drain deadline passed (fastify.abortInFlight after SIGTERM), or the
-      // whole-request limit did.
-      const controller = new AbortController();
-      let clientGone = false;
-      let timedOut = false;
-      const onShutdown = (): void => controller.abort();
-      fastify.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
-      const deadline = setTimeout(
-        () => {
-          timedOut = true;
-          controller.abort();
-        },
-        Math.max(0, fastify.config.requestTimeoutMs - (performance.now() - arrivedAt)),
-      );
-      deadline.unref();
-      reply.raw.once('close', () => {
-        clearTimeout(deadline);
-        fastify.shutdownSignal.removeEventListener('abort', onShutdown);
-        if (!reply.raw.writableEnded) {
-          clientGone = true;
-          controller.abort();
-        }
-      });
-      const slot = service.admit(plan, controller.signal);
-      const run: Run = { service, plan, slot, signal: controller.signal, arrivedAt, clientGone: () => clientGone, timedOut: () => timedOut };
-      try {
-        await service.tokenize(plan, controller.signal);
-      } catch (err) {
-        slot.release();
-        throw abortReason(err, run);
-      }
-      const meta = responseMeta(fastify.config.modelId);
-      if (request.body.stream === true) return stream(reply, run, meta, request.body, fastify.config.idleTimeoutMs);
-
-      const results = await service.run(plan, run.slot, { signal: run.signal, arrivedAt }).catch((err: unknown) => {
-        throw abortReason(err, run);
-      });
-      const body = toCompletion(meta, plan, results);
-      request.log.info(logFields(request.body.user, body), 'completion');
-      return reply.type('application/json; charset=utf-8').send(body);
+    {
+      params: (body) => toParams(body),
+      json: (plan, results) => toCompletion(responseMeta(model), plan, results),
+      chunks: (plan, includeUsage) => {
+        const chunk = chunks(responseMeta(model), includeUsage);
+        return { text: chunk.text, end: chunk.end, usage: (results) => chunk.usage(plan, results) };
+      },
     },
   );
 };
-
-/** An aborted run whose client is still there was stopped by the whole-request limit or the drain deadline. */
-function abortReason(err: unknown, run: Run): unknown {
-  if (err instanceof AbortedError && !run.clientGone()) {
-    if (run.timedOut()) {
-      const seconds = Math.round((performance.now() - run.arrivedAt) / 1000);
-      return new FairspecError(
-        'FS_REQUEST_TIMEOUT',
-        `The request ran past this server's time limit (after ${seconds} s, queueing included); ask for fewer tokens or choices, or retry later.`,
-      );
-    }
-    return new FairspecError('FS_SHUTTING_DOWN', 'The server shut down before the completion finished.');
-  }
-  return err;
-}
-
-function stream(reply: FastifyReply, run: Run, meta: ResponseMeta, body: CompletionRequestBody, stallMs: number): FastifyReply {
-  const sse = new SseStream(stallMs);
-  const chunk = chunks(meta, body.stream_options?.include_usage === true);
-
-  reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
-  reply.send(sse.body);
-
-  run.service
-    .run(run.plan, run.slot, {
-      signal: run.signal,
-      arrivedAt: run.arrivedAt,
-      onText: (index, text) => sse.send(chunk.text(index, text)),
-      onChoiceEnd: (result) => sse.send(chunk.end(result)),
-    })
-    .then((results) => {
-      const last = chunk.usage(run.plan, results);
-      reply.log.info(logFields(body.user, { usage: last.usage!, speculative: last.speculative! }), 'completion');
-      if (body.stream_options?.include_usage === true) void sse.send(last);
-      void sse.send('[DONE]');
-      sse.end();
-    })
-    .catch((err: unknown) => {
-      if (run.clientGone()) {
-        if (sse.stalled) reply.log.info({ stallMs }, 'stream client stopped reading: ended');
-        sse.body.destroy();
-        return;
-      }
-      // The headers are out: the error travels as an event, which OpenAI's clients raise as
-      // APIError, and the stream still ends as every stream does.
-      const { status, body: error } = toOpenAIError(abortReason(err, run) as Parameters<typeof toOpenAIError>[0]);
-      if (status >= 500 && error.error.code === 'internal_error') reply.log.error({ err }, 'stream failed');
-      void sse.send(error);
-      void sse.send('[DONE]');
-      sse.end();
-    });
-  return reply;
-}
 
 export default completionsPlugin;

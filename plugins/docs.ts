@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 export const openapiInfo = {
   title: 'fairspec',
   description:
-    'OpenAI-compatible text completions with lossless speculative decoding, routed per language ' +
+    'OpenAI-compatible text and chat completions with lossless speculative decoding, routed per language ' +
     '(drafter and draft length chosen from the detected language) and measured per language.',
   version: '1.0.0',
 };
@@ -20,7 +20,8 @@ async function docsPlugin(fastify: FastifyInstance): Promise<void> {
       openapi: '3.1.0',
       info: openapiInfo,
       tags: [
-        { name: 'completions', description: 'OpenAI-compatible text completions' },
+        { name: 'completions', description: 'OpenAI-compatible text and chat completions' },
+        { name: 'tokenize', description: "vLLM's tokenize and detokenize" },
         { name: 'models', description: 'Served models' },
         { name: 'routing', description: 'Per-language routing policy' },
         { name: 'experiments', description: 'A/B experiments of drafting setups (admin: bearer token)' },

@@ -20,6 +20,13 @@ const OPTION_PARAM: Record<string, string> = {
   stop: 'stop',
   drafter: 'speculative.drafter',
   draftLength: 'speculative.draft_length',
+  presencePenalty: 'presence_penalty',
+  frequencyPenalty: 'frequency_penalty',
+  repetitionPenalty: 'repetition_penalty',
+  logitBias: 'logit_bias',
+  minTokens: 'min_tokens',
+  minP: 'min_p',
+  logprobs: 'logprobs',
 };
 
 type AnyError = FastifyError & { param?: string | null; details?: Readonly<Record<string, unknown>> };

@@ -1,5 +1,6 @@
 // GET /v1/models and GET /v1/models/:model in OpenAI's list / model shapes. One model is
-// served: the verifier of the loaded pack, under the configured id.
+// served: the verifier of the loaded pack, under the configured id, with its context length as
+// vLLM's max_model_len.
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { FairspecError } from '../src/errors.js';
@@ -8,7 +9,10 @@ import { Model, ModelList, ModelParams } from '../src/wire/models.js';
 
 const modelsPlugin: FastifyPluginAsyncTypebox = async (fastify) => {
   const created = Math.floor(Date.now() / 1000);
-  const model = () => ({ id: fastify.config.modelId, object: 'model' as const, created, owned_by: 'fairspec' });
+  const model = () => {
+    const contextLength = fastify.fairspec.loaded?.engine.contextLength;
+    return { id: fastify.config.modelId, object: 'model' as const, created, owned_by: 'fairspec', ...(contextLength !== undefined && { max_model_len: contextLength }) };
+  };
 
   fastify.get(
     '/v1/models',

@@ -15,7 +15,10 @@
 //   stop         at most MAX_STOP_CHARS characters each (matching is quadratic in it), valid Unicode
 //   prompt       non-empty, valid Unicode, and not longer than the context could hold at
 //                maxTokenChars characters a token (the context itself is checked once the
-//                prompt is tokenised, off the event loop)
+//                prompt is tokenised, off the event loop); token ids: in the vocabulary, and
+//                fitting the context with max_tokens
+//   logit_bias   keys are token ids of the vocabulary (values: the schema's [-100, 100])
+//   min_tokens   at most max_tokens
 
 import { FairspecError } from './errors.js';
 import { assertFitsContext } from './engine/context-window.js';
@@ -30,6 +33,8 @@ export interface ModelLimits {
   contextLength: number;
   /** At most how many characters one token stands for (TextTokenizer.maxTokenChars). */
   maxTokenChars: number;
+  /** Token ids are in [0, vocabSize). */
+  vocabSize: number;
 }
 
 /** Throws FairspecError (or EngineError FS_PROMPT_TOO_LONG) naming the parameter at fault. */
@@ -61,28 +66,52 @@ export function checkParams(params: CompletionParams, limits: CompletionLimits, 
       throw new FairspecError('FS_INVALID_UTF8', 'A stop sequence contains a lone UTF-16 surrogate, which is not valid Unicode.', 'stop');
     }
   }
-  const room = model.contextLength - params.maxTokens;
+  if (params.minTokens !== undefined && params.minTokens > params.maxTokens) {
+    throw new FairspecError('FS_INVALID_PARAM', `min_tokens must be at most max_tokens (${params.maxTokens}), got ${params.minTokens}.`, 'min_tokens');
+  }
+  for (const key of Object.keys(params.logitBias ?? {})) {
+    if (!isTokenId(Number(key), model.vocabSize) || String(Number(key)) !== key) {
+      throw new FairspecError('FS_TOKEN_OUT_OF_VOCAB', `logit_bias key ${JSON.stringify(key)} is not a token id of this model's vocabulary [0, ${model.vocabSize}).`, 'logit_bias');
+    }
+  }
+  // A request without max_tokens (chat) needs room for one token; tokenize() gives it the rest.
+  const newTokens = params.fitMaxTokens ? 1 : params.maxTokens;
+  const room = model.contextLength - newTokens;
   params.prompts.forEach((prompt, i) => {
     const param = promptParam(params, i);
-    if (prompt.length === 0) throw new FairspecError('FS_EMPTY_PROMPT', `The ${param} is empty.`, 'prompt');
+    const field = params.promptField ?? 'prompt';
+    if (prompt.length === 0) throw new FairspecError('FS_EMPTY_PROMPT', `The ${param} is empty.`, field);
+    if (typeof prompt !== 'string') {
+      const bad = prompt.findIndex((id) => !isTokenId(id, model.vocabSize));
+      if (bad >= 0) {
+        throw new FairspecError('FS_TOKEN_OUT_OF_VOCAB', `${param}[${bad}] = ${prompt[bad]} is not a token id of this model's vocabulary [0, ${model.vocabSize}).`, field);
+      }
+      assertFitsContext(prompt.length, newTokens, model.contextLength, param);
+      return;
+    }
     // JSON escapes can carry lone surrogates ("\ud800") that no UTF-8 byte sequence encodes.
     if (!prompt.isWellFormed()) {
       throw new FairspecError('FS_INVALID_UTF8', `The ${param} contains a lone UTF-16 surrogate, which is not valid Unicode.`, 'prompt');
     }
     // Even a one-token prompt does not fit: the usual message.
-    if (room < 1) assertFitsContext(1, params.maxTokens, model.contextLength, param);
+    if (room < 1) assertFitsContext(1, newTokens, model.contextLength, param);
     if (prompt.length > room * model.maxTokenChars) {
       throw new EngineError(
         'FS_PROMPT_TOO_LONG',
         `This model's maximum context length is ${model.contextLength} tokens, however your ${param} has ${prompt.length} characters, ` +
-          `more than ${room} tokens can hold with ${params.maxTokens} more for the completion. Please reduce your prompt or max_tokens.`,
+          `more than ${room} tokens can hold with ${newTokens} more for the completion. Please reduce your prompt or max_tokens.`,
         { contextLength: model.contextLength, field: 'prompt' },
       );
     }
   });
 }
 
-/** 'prompt', or 'prompt[i]' when the request has several. */
-export function promptParam(params: Pick<CompletionParams, 'prompts'>, index: number): string {
-  return params.prompts.length > 1 ? `prompt[${index}]` : 'prompt';
+/** 'prompt', or 'prompt[i]' when the request has several ('messages' for a chat). */
+export function promptParam(params: Pick<CompletionParams, 'prompts' | 'promptField'>, index: number): string {
+  const field = params.promptField ?? 'prompt';
+  return params.prompts.length > 1 ? `${field}[${index}]` : field;
+}
+
+function isTokenId(id: number, vocabSize: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < vocabSize;
 }

@@ -20,6 +20,11 @@
 // ones only: the fairness window and the experiment registry compare speeds, which a generation
 // cut short by a client that left would bias).
 //
+// Prompts are text, or token ids (lm-eval's default) which skip tokenisation and are detected on
+// their decoded text; a chat's prompt is its rendered template, detected on the user's messages.
+// `echo` puts the prompt in front of each choice's text, and with `logprobs` the verifier's
+// log-probabilities of the prompt's own tokens in front of the completion's (engine.promptLogprobs).
+//
 // Choices: for prompts [p0, p1] and n = 2 the choices are p0#0, p0#1, p1#0, p1#1, i.e.
 // index = promptIndex * n + j, as in OpenAI's API. With a seed, choice j uses seed + j so the
 // n samples differ yet the whole response repeats exactly. Each prompt is routed on its own
@@ -29,7 +34,7 @@
 import { checkParams, promptParam } from './completion-params.js';
 import { assertFitsContext } from './engine/context-window.js';
 import { FaultWindow } from './fault-window.js';
-import type { GenerateOptions, GenerateResult, SpeculativeStats } from './engine/types.js';
+import type { GenerateOptions, GenerateResult, LogitsOptions, SpeculativeStats, TokenLogprob } from './engine/types.js';
 import { errorCode } from './error-codes.js';
 import { AbortedError } from './errors.js';
 import type { Assignment } from './experiments/experiment-store.js';
@@ -50,8 +55,16 @@ export interface CompletionEngine {
   readonly drafterNames: readonly string[];
   /** At most how many characters one token stands for (TextTokenizer.maxTokenChars). */
   readonly maxTokenChars: number;
+  /** Token ids are in [0, vocabSize). */
+  readonly vocabSize: number;
   /** Token ids of `text`, off the event loop; rejects if `signal` fires first. */
-  tokenize(text: string, signal?: AbortSignal): Promise<number[]>;
+  tokenize(text: string, signal?: AbortSignal, addSpecialTokens?: boolean): Promise<number[]>;
+  /** Text of token ids, special tokens skipped. */
+  decode(ids: readonly number[]): string;
+  /** One token's own text, special tokens included. */
+  tokenText(id: number): string;
+  /** The verifier's log-probability of each prompt token after those before it (the first: null). */
+  promptLogprobs(promptIds: readonly number[], top: number): Promise<Array<TokenLogprob | null>>;
   generate(prompt: string, options: GenerateOptions): Promise<GenerateResult>;
 }
 
@@ -80,16 +93,33 @@ export interface ServiceLog {
   error(fields: object, message: string): void;
 }
 
-export interface CompletionParams {
+/** A prompt as text, or as token ids. */
+export type Prompt = string | readonly number[];
+
+export interface CompletionParams extends LogitsOptions {
   model: string;
-  prompts: string[];
+  prompts: Prompt[];
+  /** Per prompt, the text its language is detected from (a chat: the user's messages); default: the prompt's text. */
+  detectTexts?: string[];
+  /** The request field of the prompts, for errors; default 'prompt'. */
+  promptField?: 'prompt' | 'messages';
+  /** Encode text prompts with the tokenizer's added special tokens (default); false for a rendered chat template, which has its own. */
+  addSpecialTokens?: boolean;
   n: number;
   maxTokens: number;
+  /** max_tokens was not given (a chat): each choice may take what the context leaves after its prompt, up to maxTokens. */
+  fitMaxTokens?: boolean;
   temperature: number;
   topP: number;
   topK: number;
   seed?: number;
   stop: string[];
+  /** Each choice's text starts with its prompt. */
+  echo?: boolean;
+  /** Log-probabilities with this many top alternatives per token; absent: none. */
+  logprobs?: number;
+  /** vLLM's: eos neither ends the output nor is left out of it. */
+  ignoreEos?: boolean;
   /** Pins the language instead of detecting it. */
   language?: string;
   speculative?: RouteOverride;
@@ -111,6 +141,7 @@ export interface CompletionLimits {
 
 export interface PlannedChoice {
   index: number;
+  /** The prompt as text (token ids decoded). */
   prompt: string;
   promptIndex: number;
   language: string;
@@ -124,6 +155,8 @@ export interface PlannedChoice {
   promptTokens: number;
   /** The prompt's token ids; set by tokenize(), shared by the prompt's n choices. */
   promptIds?: readonly number[];
+  /** Tokens this choice may generate; set by tokenize(). */
+  maxTokens: number;
   seed?: number;
 }
 
@@ -137,6 +170,14 @@ export interface CompletionPlan {
   tokenized: boolean;
 }
 
+/** One token's log-probability for the wire: its text, and the top alternatives'. */
+export interface LogprobEntry {
+  token: string;
+  /** null for a prompt's first token, which nothing predicts. */
+  logprob: number | null;
+  top: Array<{ token: string; logprob: number }> | null;
+}
+
 export interface ChoiceResult {
   index: number;
   text: string;
@@ -144,14 +185,20 @@ export interface ChoiceResult {
   promptTokens: number;
   completionTokens: number;
   speculative: SpeculativeBody;
+  /** With `logprobs`: one per token of the text (the echoed prompt's first). */
+  logprobs?: LogprobEntry[];
 }
 
 export interface RunHooks {
   signal: AbortSignal;
   /** performance.now() when the request arrived, for time-to-first-token. */
   arrivedAt: number;
-  /** A returned promise holds the generation until it settles (a streaming client's backpressure). */
-  onText?: (choiceIndex: number, delta: string) => void | Promise<void>;
+  /**
+   * A returned promise holds the generation until it settles (a streaming client's backpressure).
+   * With `logprobs`, those of the tokens since the last delta; a choice's last ones may come
+   * with its end instead (ChoiceResult.logprobs holds them all).
+   */
+  onText?: (choiceIndex: number, delta: string, logprobs?: LogprobEntry[]) => void | Promise<void>;
   onChoiceEnd?: (choice: ChoiceResult) => void | Promise<void>;
 }
 
@@ -187,9 +234,10 @@ export class CompletionService {
 
     const assignment = params.speculative === undefined && params.userKey !== undefined ? this.experiments.assign(params.userKey) : null;
     const choices: PlannedChoice[] = [];
-    params.prompts.forEach((prompt, promptIndex) => {
+    params.prompts.forEach((given, promptIndex) => {
+      const prompt = typeof given === 'string' ? given : this.engine.decode(given);
       const detected =
-        params.language !== undefined ? { language: params.language, confidence: 1 } : this.router.detect(prompt);
+        params.language !== undefined ? { language: params.language, confidence: 1 } : this.router.detect(params.detectTexts?.[promptIndex] ?? prompt);
       const arm = assignment?.arm;
       const route = this.router.route(detected.language, {
         regime: samplingRegime(params),
@@ -213,6 +261,7 @@ export class CompletionService {
           ...(assignment && { assignment }),
           labels: this.metrics.labels(detected.language, route.drafter, arm?.name),
           promptTokens: 0,
+          maxTokens: params.maxTokens,
           seed: params.seed === undefined ? undefined : params.seed + j,
         });
       }
@@ -229,19 +278,21 @@ export class CompletionService {
     const { params } = plan;
     let total = 0;
     for (const [promptIndex, prompt] of params.prompts.entries()) {
-      let ids: number[];
+      let ids: readonly number[];
       try {
-        ids = await this.engine.tokenize(prompt, signal);
+        ids = typeof prompt === 'string' ? await this.engine.tokenize(prompt, signal, params.addSpecialTokens ?? true) : prompt;
       } catch (err) {
         if (signal.aborted) throw new AbortedError('request aborted while its prompt was tokenised');
         throw err;
       }
-      assertFitsContext(ids.length, params.maxTokens, this.engine.contextLength, promptParam(params, promptIndex));
+      const context = this.engine.contextLength;
+      assertFitsContext(ids.length, params.fitMaxTokens ? 1 : params.maxTokens, context, promptParam(params, promptIndex));
       total += ids.length;
       for (const choice of plan.choices) {
         if (choice.promptIndex !== promptIndex) continue;
         choice.promptIds = ids;
         choice.promptTokens = ids.length;
+        choice.maxTokens = params.fitMaxTokens ? Math.min(params.maxTokens, context - ids.length) : params.maxTokens;
       }
     }
     plan.promptTokens = total;
@@ -312,24 +363,38 @@ export class CompletionService {
   async #generate(plan: CompletionPlan, choice: PlannedChoice, hooks: RunHooks, first: boolean, group: object): Promise<ChoiceResult> {
     const p = plan.params;
     const startedAt = performance.now();
+    const echo = p.echo === true ? choice.prompt : '';
+    /** Entries of the echoed prompt, then of the completion as streamed (replaced by the result's at the end). */
+    let logprobs: LogprobEntry[] | undefined;
+    let echoed = 0;
     let sawText = false;
     let result: GenerateResult;
     try {
+      if (p.logprobs !== undefined) {
+        logprobs = p.echo === true ? await this.#promptLogprobs(choice, p.logprobs) : [];
+        echoed = logprobs.length;
+      }
+      if (echo !== '' || echoed > 0) await hooks.onText?.(choice.index, echo, logprobs?.slice());
       result = await this.engine.generate(choice.prompt, {
         temperature: p.temperature,
         topP: p.topP,
         topK: p.topK,
         seed: choice.seed,
-        maxTokens: p.maxTokens,
+        ...logitsOptions(p),
+        maxTokens: choice.maxTokens,
         stop: p.stop,
         drafter: choice.route.drafter,
         draftLength: choice.route.draftLength,
         group,
         ...(choice.promptIds && { promptIds: choice.promptIds }),
+        ...(p.ignoreEos && { ignoreEos: true }),
+        ...(p.logprobs !== undefined && { logprobs: p.logprobs }),
         signal: hooks.signal,
-        onText: (delta) => {
+        onText: (delta, tokens) => {
           sawText = true;
-          return hooks.onText?.(choice.index, delta);
+          const entries = tokens?.map((t) => this.#entry(t));
+          logprobs?.push(...(entries ?? []));
+          return hooks.onText?.(choice.index, delta, entries);
         },
         onDrafterError: (drafter, error, revision) => this.#drafterFailed(drafter, error, revision),
       });
@@ -344,9 +409,16 @@ export class CompletionService {
     if (result.finishReason === 'abort') throw new AbortedError();
     // An engine that does not stream still yields the full text for streaming clients.
     if (!sawText && result.text.length > 0) await hooks.onText?.(choice.index, result.text);
+    if (logprobs) {
+      // Tokens after the last text delta (those of a cut stop string) go out on their own.
+      const streamed = logprobs.length;
+      logprobs.splice(echoed, Infinity, ...(result.logprobs ?? []).map((t) => this.#entry(t)));
+      if (logprobs.length > streamed) await hooks.onText?.(choice.index, '', logprobs.slice(streamed));
+    }
     return {
       index: choice.index,
-      text: result.text,
+      text: echo + result.text,
+      ...(logprobs && { logprobs }),
       finishReason: result.finishReason,
       promptTokens: result.promptTokens,
       completionTokens: result.completionTokens,
@@ -356,6 +428,21 @@ export class CompletionService {
         stats: result.stats,
         ...(choice.assignment && { assignment: { experiment: choice.assignment.experimentId, arm: choice.assignment.arm.name } }),
       }),
+    };
+  }
+
+  /** The echoed prompt's own log-probabilities. */
+  async #promptLogprobs(choice: PlannedChoice, top: number): Promise<LogprobEntry[]> {
+    const ids = choice.promptIds!;
+    const scored = await this.engine.promptLogprobs(ids, top);
+    return scored.map((t, i) => (t === null ? { token: this.engine.tokenText(ids[i]!), logprob: null, top: null } : this.#entry(t)));
+  }
+
+  #entry(t: TokenLogprob): LogprobEntry {
+    return {
+      token: this.engine.tokenText(t.token),
+      logprob: t.logprob,
+      top: t.top.map((a) => ({ token: this.engine.tokenText(a.token), logprob: a.logprob })),
     };
   }
 
@@ -396,4 +483,13 @@ export class CompletionService {
     }
     if (burst) this.log.warn({ drafter, err: error }, 'drafter failed: plain decoding takes over; routed around for a cool-down');
   }
+}
+
+/** The logits processors' options of a request, those it set. */
+function logitsOptions(p: LogitsOptions): LogitsOptions {
+  const out: LogitsOptions = {};
+  for (const key of ['presencePenalty', 'frequencyPenalty', 'repetitionPenalty', 'logitBias', 'minTokens', 'minP'] as const) {
+    if (p[key] !== undefined) (out as Record<string, unknown>)[key] = p[key];
+  }
+  return out;
 }

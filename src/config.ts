@@ -12,6 +12,7 @@ import { ExperimentStore } from './experiments/experiment-store.js';
 import type { Experiment } from './experiments/experiment.js';
 import type { RoutingMode } from './routing/adaptive-policy.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from './engine/model-dtype.js';
+import { parseChatTemplate } from './chat/chat-template.js';
 
 export interface RoutingOverride {
   drafter?: string | null;
@@ -97,6 +98,10 @@ export interface Config {
    * completions) before it closes, so Prometheus scrapes its final counts; above the scrape interval. 0: off.
    */
   shutdownLingerMs: number;
+  /** A request field the API does not have is a 400 unknown_parameter; false: it is ignored, with a logged warning. */
+  strictRequests: boolean;
+  /** The Jinja chat template of /v1/chat/completions, read from the file FAIRSPEC_CHAT_TEMPLATE names; null: the model's own. */
+  chatTemplate: string | null;
 }
 
 export const defaultConfig: Readonly<Config> = Object.freeze({
@@ -105,7 +110,7 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   packDir: 'models/default',
   modelId: 'fairspec-default',
   concurrency: 16,
-  maxBatchRows: 8,
+  maxBatchRows: 2,
   maxRequestWork: 16_384,
   maxQueue: 16,
   bodyLimit: 1024 * 1024,
@@ -133,6 +138,8 @@ export const defaultConfig: Readonly<Config> = Object.freeze({
   stateSyncMs: 2000,
   prometheusUrl: null,
   shutdownLingerMs: 0,
+  strictRequests: false,
+  chatTemplate: null,
 });
 
 /** Field name -> environment variable, also used in error messages. */
@@ -169,6 +176,8 @@ export const configEnv: Readonly<Record<keyof Config, string>> = Object.freeze({
   stateSyncMs: 'FAIRSPEC_STATE_SYNC_MS',
   prometheusUrl: 'FAIRSPEC_PROMETHEUS_URL',
   shutdownLingerMs: 'FAIRSPEC_SHUTDOWN_LINGER_MS',
+  strictRequests: 'FAIRSPEC_STRICT_REQUESTS',
+  chatTemplate: 'FAIRSPEC_CHAT_TEMPLATE',
 });
 
 export class ConfigError extends Error {
@@ -322,6 +331,32 @@ function httpUrl(field: keyof Config, raw: unknown): string | null {
   return url.href.replace(/\/+$/, '');
 }
 
+function boolean(field: keyof Config, raw: unknown): boolean {
+  if (typeof raw === 'boolean') return raw;
+  const text = String(raw).trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(text)) return true;
+  if (['0', 'false', 'no'].includes(text)) return false;
+  throw new ConfigError(field, raw, 'must be 1 or 0 (true or false)');
+}
+
+/** The template in the file `raw` names, parsed once here so that a broken one stops the boot. */
+function chatTemplate(raw: unknown): string | null {
+  if (raw === null) return null;
+  const path = nonEmptyString('chatTemplate', raw);
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('chatTemplate', raw, `must name a readable file holding a Jinja chat template (${(err as Error).message})`);
+  }
+  try {
+    parseChatTemplate(source);
+  } catch (err) {
+    throw new ConfigError('chatTemplate', raw, `is not a template @huggingface/jinja can parse: ${(err as Error).message}`);
+  }
+  return source;
+}
+
 /** Host header values: `host` (any port) or `host:port`, names lower-cased, IPv6 in brackets. */
 function hostList(raw: unknown): string[] {
   const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw;
@@ -388,5 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicit: Parti
     stateSyncMs: integer('stateSyncMs', pick('stateSyncMs'), 100, 3_600_000),
     prometheusUrl: httpUrl('prometheusUrl', pick('prometheusUrl')),
     shutdownLingerMs: integer('shutdownLingerMs', pick('shutdownLingerMs'), 0, 600_000),
+    strictRequests: boolean('strictRequests', pick('strictRequests')),
+    chatTemplate: chatTemplate(pick('chatTemplate')),
   };
 }

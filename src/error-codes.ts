@@ -17,6 +17,14 @@ export const ERROR_CODES = [
   'FS_INVALID_OPTION',
   'FS_UNKNOWN_DRAFTER',
   'FS_INVALID_UTF8',
+  /** A request field the API does not have, with FAIRSPEC_STRICT_REQUESTS=1 (else it is ignored and logged). */
+  'FS_UNKNOWN_PARAMETER',
+  /** A token id (in a prompt, logit_bias or /detokenize) outside the model's vocabulary. */
+  'FS_TOKEN_OUT_OF_VOCAB',
+  /** A chat request to a model without a chat template (tokenizer_config.json, FAIRSPEC_CHAT_TEMPLATE). */
+  'FS_NO_CHAT_TEMPLATE',
+  /** The chat template refused the messages (raise_exception) or failed on them. */
+  'FS_CHAT_TEMPLATE_FAILED',
   /** The JSON body nests objects and arrays deeper than any request needs (plugins/json-body.ts). */
   'FS_JSON_TOO_DEEP',
   /** FAIRSPEC_ALLOWED_HOSTS is set and the request's Host header is not in it. */

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
+import { ChatPrompts } from './chat/chat-prompts.js';
 import { CompletionService, type CompletionRouter, type GenerationObserver } from './completion-service.js';
 import { ConfigError, type Config } from './config.js';
 import { DrafterAdmin } from './drafter-admin.js';
@@ -36,6 +37,7 @@ import { loadOfflineEstimates, type OfflineEstimates } from './routing/offline-e
 import { RoutePlanner, type RoutePlannerOptions } from './routing/route-planner.js';
 import { MAX_DRAFT_LENGTH, RoutingTable } from './routing/routing-table.js';
 import { summarise } from './experiments/analysis.js';
+import { Tokenization } from './tokenization.js';
 
 /** The few log calls composition makes; pino's (Fastify's logger) fits. */
 export interface Log {
@@ -60,6 +62,10 @@ export interface LoadedParts {
   routingTable: RoutingTable;
   routePlanner: RoutePlanner;
   completions: CompletionService;
+  /** Chat prompts from the chat template (FAIRSPEC_CHAT_TEMPLATE, else the model's). */
+  chat: ChatPrompts;
+  /** POST /tokenize and /detokenize. */
+  tokenization: Tokenization;
   drafters: DrafterAdmin;
 }
 
@@ -150,10 +156,13 @@ async function compose(
         if (choice.assignment) experiments.record(choice.assignment.experimentId, choice.assignment.arm.name, choice.labels.language, result);
       },
     ];
+    const chat = new ChatPrompts(config.chatTemplate, pack.engine.tokenizer.source.config, log);
     loaded = {
       ...pack,
       routePlanner,
       completions: new CompletionService(pack.engine, router, experiments, requestQueue, metrics, config, observers, log),
+      chat,
+      tokenization: new Tokenization(pack.engine, chat, config.modelId),
       drafters: new DrafterAdmin(pack.engine, [config.packDir, ...config.drafterDirs]),
     };
   }

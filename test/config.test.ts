@@ -11,7 +11,7 @@ t.test('defaults', async (t) => {
   t.equal(config.port, 8000);
   t.equal(config.packDir, 'models/default');
   t.equal(config.concurrency, 16);
-  t.equal(config.maxBatchRows, 8);
+  t.equal(config.maxBatchRows, 2);
   t.equal(config.maxRequestWork, 16_384);
   t.equal(config.routingMode, 'adaptive', 'adaptive routing by default');
   t.same(config.experiments, []);
@@ -51,6 +51,7 @@ t.test('environment variables', async (t) => {
     FAIRSPEC_STATE_SYNC_MS: '500',
     FAIRSPEC_PROMETHEUS_URL: 'http://prometheus:9090/',
     FAIRSPEC_SHUTDOWN_LINGER_MS: '3000',
+    FAIRSPEC_STRICT_REQUESTS: '1',
   });
   t.same(config, {
     port: 9000,
@@ -85,6 +86,8 @@ t.test('environment variables', async (t) => {
     stateSyncMs: 500,
     prometheusUrl: 'http://prometheus:9090',
     shutdownLingerMs: 3000,
+    strictRequests: true,
+    chatTemplate: null,
   });
 });
 
@@ -172,4 +175,20 @@ t.test('FAIRSPEC_DTYPE picks the model files by transformers.js dtype', async (t
   t.equal(loadConfig({}).dtype, 'fp32');
   t.equal(loadConfig({ FAIRSPEC_DTYPE: 'q4f16' }).dtype, 'q4f16');
   t.throws(() => loadConfig({ FAIRSPEC_DTYPE: 'float16' }), { code: 'FS_INVALID_CONFIG', message: /dtype \(FAIRSPEC_DTYPE="float16"\): must be one of fp32, fp16, /, field: 'dtype' });
+});
+
+t.test('FAIRSPEC_STRICT_REQUESTS: off by default, 1 or true turns it on', async (t) => {
+  t.equal(loadConfig({}).strictRequests, false);
+  t.equal(loadConfig({ FAIRSPEC_STRICT_REQUESTS: '1' }).strictRequests, true);
+  t.equal(loadConfig({ FAIRSPEC_STRICT_REQUESTS: 'true' }).strictRequests, true);
+  t.equal(loadConfig({ FAIRSPEC_STRICT_REQUESTS: '0' }).strictRequests, false);
+  t.throws(() => loadConfig({ FAIRSPEC_STRICT_REQUESTS: 'maybe' }), { code: 'FS_INVALID_CONFIG', field: 'strictRequests', message: /FAIRSPEC_STRICT_REQUESTS="maybe"/ });
+});
+
+t.test('FAIRSPEC_CHAT_TEMPLATE names a file with a Jinja template, parsed at boot', async (t) => {
+  const dir = t.testdir({ 'chat.jinja': '{% for m in messages %}{{ m.content }}{% endfor %}', 'broken.jinja': '{% for m in messages %}' });
+  t.equal(loadConfig({}).chatTemplate, null, "default: the model's own");
+  t.equal(loadConfig({ FAIRSPEC_CHAT_TEMPLATE: `${dir}/chat.jinja` }).chatTemplate, '{% for m in messages %}{{ m.content }}{% endfor %}');
+  t.throws(() => loadConfig({ FAIRSPEC_CHAT_TEMPLATE: `${dir}/missing.jinja` }), { field: 'chatTemplate', message: /must name a readable file/ });
+  t.throws(() => loadConfig({ FAIRSPEC_CHAT_TEMPLATE: `${dir}/broken.jinja` }), { field: 'chatTemplate', message: /is not a template @huggingface\/jinja can parse/ });
 });

@@ -10,8 +10,8 @@
 // reaches the cache) and dead from the next pass on; causality keeps them out of the row's real
 // queries, which precede them.
 //
-// Joining and leaving are queued and applied together by the next prepare(), which rebuilds the
-// tensors: one gather copy that also drops every dead slot (the compaction). A joining row comes
+// Joins are queued and applied by the next prepare(), which rebuilds the tensors: one gather copy
+// that also drops every dead slot and every row that left (the compaction). A joining row comes
 // from another BatchKvCache, typically a one-row cache its prompt was prefilled into, so a long
 // prompt never widens the batch's pass.
 
@@ -59,7 +59,10 @@ export class BatchKvCache {
     this.layout = layout;
   }
 
-  /** Resident rows in tensor order (joins and leaves apply at the next prepare()). */
+  /**
+   * Rows in tensor order: resident ones, and ones that left but are still in the tensors (feed
+   * them nothing). Joins apply at the next prepare().
+   */
   get rows(): readonly BatchRow[] {
     return this.#rows;
   }
@@ -88,7 +91,8 @@ export class BatchKvCache {
     const from = row.cache;
     assert(from !== this && from.#rows[row.index] === row, 'adopt: the row is not resident in its cache');
     const moved = new BatchRow(this);
-    moved.live = row.live;
+    // Its own mask: several rows may adopt one prefilled row (choices of one prompt).
+    moved.live = row.live.slice();
     moved.length = row.length;
     moved.index = row.index;
     this.#joining.push({ row: moved, from: { tensors: from.#tensors, rows: from.#rows.length, slots: from.#slots } });
@@ -104,18 +108,59 @@ export class BatchKvCache {
   }
 
   /**
-   * Applies joins and leaves, and compacts when dead slots pass the layout's fraction or when
-   * `width` new tokens would not fit the physical limit. Returns how many tokens per row the next
-   * pass may feed (at least 1 once compacted, since every row is shorter than the context).
+   * Applies joins, and compacts when dead slots pass the layout's fraction or when `width` new
+   * tokens would not fit the physical limit. A row that left stays in the tensors, dead, until
+   * one of those rebuilds (the next join usually comes within a step or two, and one rebuild then
+   * serves both). Returns how many tokens per row the next pass may feed (at least 1 once
+   * compacted, since every row is shorter than the context).
    */
   prepare(width = 1): number {
-    const live = this.#rows.reduce((sum, r) => sum + r.length, 0);
+    // A graph that cannot be told about holes must never see a dead slot.
+    if (this.layout.allowHoles) this.#joinIntoVacancies();
+    let live = 0;
+    for (const r of this.#rows) if (!this.#leaving.has(r)) live += r.length;
     const dead = this.#rows.length * this.#slots - live;
-    const changed = this.#joining.length > 0 || this.#leaving.size > 0;
-    if (changed || dead > this.layout.compactDeadFraction * this.#rows.length * this.#slots || this.#slots + width > this.layout.maxPhysicalLength) {
+    if (this.#joining.length > 0 || (!this.layout.allowHoles && this.#leaving.size > 0) || dead > this.layout.compactDeadFraction * this.#rows.length * this.#slots || this.#slots + width > this.layout.maxPhysicalLength) {
       this.#rebuild();
     }
     return this.layout.maxPhysicalLength - this.#slots;
+  }
+
+  /**
+   * Puts joining rows into the slots of rows that left, copying only the joining row: in steady
+   * traffic one sequence ends as another starts, and a rebuild would copy every row for it.
+   */
+  #joinIntoVacancies(): void {
+    const { numLayers, numKvHeads: heads, headDim } = this.layout;
+    const vacant = this.#rows.filter((r) => this.#leaving.has(r));
+    while (vacant.length > 0) {
+      const j = this.#joining.findIndex((x) => x.row.length <= this.#slots);
+      if (j === -1) return;
+      const { row, from } = this.#joining.splice(j, 1)[0]!;
+      const gone = vacant.pop()!;
+      const b = gone.index;
+      const runs = liveRuns(row, from.slots);
+      for (let t = 0; t < 2 * numLayers && row.length > 0; t++) {
+        const src = from.tensors[t]!.data as CacheData; // [from rows, heads, from slots, headDim]
+        const dst = this.#tensors[t]!.data as CacheData; // [rows, heads, slots, headDim]
+        for (let h = 0; h < heads; h++) {
+          let out = (b * heads + h) * this.#slots * headDim;
+          const base = (row.index * heads + h) * from.slots;
+          for (const [start, end] of runs) {
+            const chunk = src.subarray((base + start) * headDim, (base + end) * headDim);
+            dst.set(chunk as never, out);
+            out += chunk.length;
+          }
+        }
+      }
+      reserve(row, this.#slots);
+      row.live.fill(1, 0, row.length);
+      row.live.fill(0, row.length, this.#slots);
+      row.index = b;
+      this.#rows[b] = row;
+      this.#leaving.delete(gone);
+      gone.index = -1;
+    }
   }
 
   /** Truncates `row` to its first `length` tokens (marks the rest dead; copies nothing). */
@@ -137,7 +182,7 @@ export class BatchKvCache {
    * the row sits the pass out with pads). Call prepare() first; the widest row must fit its room.
    */
   feeds(tokens: readonly (readonly number[])[]): BatchFeeds {
-    assert(this.#joining.length === 0 && this.#leaving.size === 0, 'feeds: prepare() was not called after a join or leave');
+    assert(this.#joining.length === 0, 'feeds: prepare() was not called after a join');
     const rows = this.#rows.length;
     assert(tokens.length === rows && rows > 0, `feeds: ${tokens.length} token lists for ${rows} rows`);
     const width = Math.max(1, ...tokens.map((t) => t.length));
@@ -150,6 +195,7 @@ export class BatchKvCache {
     for (let b = 0; b < rows; b++) {
       const row = this.#rows[b]!;
       const ids = tokens[b]!;
+      assert(ids.length === 0 || !this.#leaving.has(row), 'feeds: tokens for a row that left');
       for (let i = 0; i < width; i++) {
         inputIds[b * width + i] = i < ids.length ? BigInt(ids[i]!) : 0n;
         positionIds[b * width + i] = BigInt(Math.min(row.length + i, maxPosition));

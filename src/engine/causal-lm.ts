@@ -210,26 +210,42 @@ export class CausalLM {
    * [rows][tokens[i].length][vocab].
    */
   async forwardBatch(cache: BatchKvCache, tokens: readonly (readonly number[])[]): Promise<Float32Array[][]> {
-    const { vocabSize, numLayers } = this.config;
     for (const ids of tokens) this.#checkIds(ids);
     const kv = cache.feeds(tokens);
     const rows = tokens.length;
     const n = kv.width;
-    const feeds: Record<string, Tensor> = { input_ids: new Tensor('int64', kv.inputIds, [rows, n]) }; // [rows, n]
-    if (this.#io.attentionMask) feeds['attention_mask'] = new Tensor('int64', kv.attentionMask, [rows, kv.attentionMask.length / rows]); // [rows, slots + n]
-    if (this.#io.positionIds) feeds['position_ids'] = new Tensor('int64', kv.positionIds, [rows, n]); // [rows, n]
-    if (this.#io.useCacheBranch) feeds['use_cache_branch'] = new Tensor('bool', [cache.slots > 0], [1]);
+    const { data, presents } = await this.#run(rows, n, kv.inputIds, kv.attentionMask, kv.positionIds, kv.past, cache.slots > 0);
+    cache.append(presents, kv);
+    const { vocabSize } = this.config;
+    return tokens.map((ids, b) => Array.from({ length: ids.length }, (_, i) => data.subarray((b * n + i) * vocabSize, (b * n + i + 1) * vocabSize)));
+  }
+
+  /** One session run: [rows, n] new tokens after `past`; returns the logits [rows, n, vocab] as float32 and the present tensors. */
+  async #run(
+    rows: number,
+    n: number,
+    inputIds: BigInt64Array,
+    attentionMask: BigInt64Array,
+    positionIds: BigInt64Array,
+    past: readonly Tensor[],
+    hasPast: boolean,
+  ): Promise<{ data: Float32Array; presents: Tensor[] }> {
+    const { numLayers } = this.config;
+    const feeds: Record<string, Tensor> = { input_ids: new Tensor('int64', inputIds, [rows, n]) }; // [rows, n]
+    if (this.#io.attentionMask) feeds['attention_mask'] = new Tensor('int64', attentionMask, [rows, attentionMask.length / rows]); // [rows, past + n]
+    if (this.#io.positionIds) feeds['position_ids'] = new Tensor('int64', positionIds, [rows, n]); // [rows, n]
+    // A merged export's If must run its with-past branch over a past and its no-past branch (which takes none) on the first step.
+    if (this.#io.useCacheBranch) feeds['use_cache_branch'] = new Tensor('bool', [hasPast], [1]);
     if (this.#keepAllLogits) feeds['num_logits_to_keep'] = this.#keepAllLogits;
     for (let i = 0; i < numLayers; i++) {
-      feeds[pastName(i, 'key')] = kv.past[2 * i]!;
-      feeds[pastName(i, 'value')] = kv.past[2 * i + 1]!;
+      feeds[pastName(i, 'key')] = past[2 * i]!;
+      feeds[pastName(i, 'value')] = past[2 * i + 1]!;
     }
     const out = await this.#session.run(feeds);
     const data = this.#logitsData(out['logits']!, rows, n); // [rows, n, vocab]
     const presents: Tensor[] = [];
     for (let i = 0; i < numLayers; i++) presents.push(out[presentName(i, 'key')]!, out[presentName(i, 'value')]!);
-    cache.append(presents, kv);
-    return tokens.map((ids, b) => Array.from({ length: ids.length }, (_, i) => data.subarray((b * n + i) * vocabSize, (b * n + i + 1) * vocabSize)));
+    return { data, presents };
   }
 
   /**
@@ -271,37 +287,12 @@ export class CausalLM {
    */
   async forward(cache: KvCache, tokenIds: readonly number[]): Promise<Float32Array[]> {
     const n = tokenIds.length;
-    const { vocabSize, numLayers } = this.config;
-    for (const id of tokenIds) {
-      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`${this.id}: token id ${id} outside [0, ${vocabSize})`);
-    }
+    this.#checkIds(tokenIds);
     const kv = cache.feeds(n);
-    const feeds: Record<string, Tensor> = {
-      input_ids: new Tensor('int64', BigInt64Array.from(tokenIds, BigInt), [1, n]), // [1, n]
-    };
-    if (this.#io.attentionMask) feeds['attention_mask'] = new Tensor('int64', kv.attentionMask, [1, kv.attentionMask.length]); // [1, past + n]
-    if (this.#io.positionIds) feeds['position_ids'] = new Tensor('int64', kv.positionIds, [1, n]); // [1, n]
-    // A merged export's If must run its with-past branch over a past and its no-past branch (which takes none) on the first step.
-    if (this.#io.useCacheBranch) feeds['use_cache_branch'] = new Tensor('bool', [cache.physicalLength > 0], [1]);
-    if (this.#keepAllLogits) feeds['num_logits_to_keep'] = this.#keepAllLogits;
-    for (let i = 0; i < numLayers; i++) {
-      feeds[pastName(i, 'key')] = kv.past[2 * i]!;
-      feeds[pastName(i, 'value')] = kv.past[2 * i + 1]!;
-    }
-    const out = await this.#session.run(feeds);
-    const logits = out['logits']!; // [1, n, vocab]
-    if (logits.dims.length !== 3 || logits.dims[1] !== n || logits.dims[2] !== vocabSize) {
-      throw new EngineError('FS_MODEL_IO', `${this.id}: logits have dims [${logits.dims.join(', ')}], expected [1, ${n}, ${vocabSize}]`, {
-        model: this.id,
-      });
-    }
-    const presents: Tensor[] = [];
-    for (let i = 0; i < numLayers; i++) presents.push(out[presentName(i, 'key')]!, out[presentName(i, 'value')]!);
+    const inputIds = BigInt64Array.from(tokenIds, BigInt); // [1, n]
+    const { data, presents } = await this.#run(1, n, inputIds, kv.attentionMask, kv.positionIds, kv.past, cache.physicalLength > 0);
     cache.append(presents, n);
-    if (logits.type !== 'float32' && logits.type !== 'float16') {
-      throw new EngineError('FS_MODEL_IO', `${this.id}: logits have element type ${logits.type}`, { model: this.id });
-    }
-    const data = logits.type === 'float16' ? float16ToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
+    const { vocabSize } = this.config;
     return Array.from({ length: n }, (_, i) => data.subarray(i * vocabSize, (i + 1) * vocabSize)); // [n][vocab]
   }
 

@@ -12,6 +12,6 @@ export function assertFitsContext(promptTokens: number, newTokens: number, conte
     'FS_PROMPT_TOO_LONG',
     `This model's maximum context length is ${contextLength} tokens, however you requested ${promptTokens + newTokens} tokens ` +
       `(${promptTokens} in your ${where}; ${newTokens} for the completion). Please reduce your prompt or max_tokens.`,
-    { promptTokens, contextLength, field: 'prompt' },
+    { promptTokens, contextLength, field: where.replace(/\[\d+\]$/, '') }, // 'prompt[1]' -> 'prompt'; 'messages' for a chat
   );
 }

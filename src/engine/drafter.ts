@@ -49,16 +49,20 @@ interface SequenceState {
 export class ModelDrafter implements Drafter {
   readonly #cache: BatchKvCache;
   readonly #sequences = new Map<object, SequenceState>();
+  /** A model that cannot take rows of different lengths drafts each sequence in a cache of its own. */
+  readonly #solo: Map<object, ModelDrafter> | null;
 
   constructor(
     readonly name: string,
     readonly model: CausalLM,
+    batched = model.batchable,
   ) {
     this.#cache = model.newBatchCache();
+    this.#solo = batched ? null : new Map();
   }
 
   get size(): number {
-    return this.#sequences.size;
+    return this.#solo ? this.#solo.size : this.#sequences.size;
   }
 
   maxDraftLength(committedLength: number): number {
@@ -67,6 +71,11 @@ export class ModelDrafter implements Drafter {
   }
 
   release(sequence: object): void {
+    if (this.#solo) {
+      this.#solo.get(sequence)?.release(sequence);
+      this.#solo.delete(sequence);
+      return;
+    }
     const state = this.#sequences.get(sequence);
     if (!state) return;
     this.#cache.remove(state.row);
@@ -80,6 +89,19 @@ export class ModelDrafter implements Drafter {
    * the row lacks, later passes the token drafted last.
    */
   async propose(requests: readonly DraftRequest[]): Promise<Draft[]> {
+    if (this.#solo) {
+      const drafts: Draft[] = [];
+      for (const r of requests) {
+        let own = this.#solo.get(r.sequence);
+        if (!own) {
+          // One row only: its passes are never padded, so it needs no mask or positions.
+          own = new ModelDrafter(this.name, this.model, true);
+          this.#solo.set(r.sequence, own);
+        }
+        drafts.push((await own.propose([r]))[0]!);
+      }
+      return drafts;
+    }
     try {
       return await this.#propose(requests);
     } catch (err) {
@@ -134,9 +156,9 @@ export class ModelDrafter implements Drafter {
         state.cached.push(...tokens[b]!);
         const logits = out[b]![out[b]!.length - 1]!; // [vocab]
         assertUsableLogits(logits, `drafter ${this.name}`);
-        const probs = r.sampler.distribution(logits); // [vocab]
-        const token = r.sampler.sample(probs);
         const draft = drafts[i]!;
+        const probs = r.sampler.distribution(logits, r.committed.concat(draft.tokenIds)); // [vocab]
+        const token = r.sampler.sample(probs);
         draft.tokenIds.push(token);
         draft.probs.push(probs);
         draft.logits.push(logits);

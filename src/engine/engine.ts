@@ -12,9 +12,11 @@ import type { ModelDtype } from './model-dtype.js';
 import { createRandom, randomSeed } from './random.js';
 import { TokenSampler } from './sampling.js';
 import { Scheduler, type StepReport } from './scheduler.js';
+import { promptLogprobs } from './prompt-logprobs.js';
+import { MAX_LOGPROBS, tokenLogprob } from './token-logprobs.js';
 import type { TextTokenizer } from './tokenizer.js';
 import { TokenizerWorker } from './tokenizer-worker.js';
-import type { GenerateOptions, GenerateResult } from './types.js';
+import type { GenerateOptions, GenerateResult, TokenLogprob } from './types.js';
 
 export interface EngineOptions {
   /** onnxruntime intra-op threads of the verifier's session; default 2. */
@@ -30,7 +32,7 @@ export interface EngineOptions {
   maxDraftLength?: number;
   /** Weight dtype (which onnx/model*.onnx) of every model whose folder's fairspec.json names none; default fp32. */
   dtype?: ModelDtype;
-  /** Sequences in one verifier pass (continuous batching); default 8. */
+  /** Sequences in one verifier pass (continuous batching); default 2, see FAIRSPEC_MAX_BATCH_ROWS. */
   maxBatchRows?: number;
   /** Cap γ by the measured cost of the batch when several rows run (step-cost.ts); default true. */
   adaptDraftLengthToLoad?: boolean;
@@ -52,7 +54,7 @@ export async function loadEngine(source: string | EngineModelPaths, options: Eng
       drafters.set(name, model);
     }
     return new Engine(tokenizer, verifier, drafters, options.maxDraftLength ?? 16, drafterOptions, {
-      maxRows: options.maxBatchRows ?? 8,
+      maxRows: options.maxBatchRows ?? 2,
       adaptDraftLength: options.adaptDraftLengthToLoad ?? true,
     });
   } catch (err) {
@@ -74,6 +76,7 @@ export class Engine {
   readonly #stepListeners: Array<(step: StepReport) => void> = [];
   #pending = 0;
   #closed = false;
+  readonly #tokenTexts = new Map<number, string>();
 
   constructor(
     tokenizer: TextTokenizer,
@@ -82,7 +85,7 @@ export class Engine {
     maxDraftLength = 16,
     /** How replaceDrafter() loads a drafter's session. */
     modelOptions: ModelLoadOptions = {},
-    batching: { maxRows: number; adaptDraftLength?: boolean } = { maxRows: 8 },
+    batching: { maxRows: number; adaptDraftLength?: boolean } = { maxRows: 2 },
   ) {
     this.tokenizer = tokenizer;
     this.verifier = verifier;
@@ -180,8 +183,40 @@ export class Engine {
    * Token ids of `text`, encoded on a worker thread (tokenizer-worker.ts), so a long prompt does
    * not hold up the event loop. Rejects with the signal's reason if it fires before the work starts.
    */
-  tokenize(text: string, signal?: AbortSignal): Promise<number[]> {
-    return this.#tokenizerWorker.encode(text, signal);
+  tokenize(text: string, signal?: AbortSignal, addSpecialTokens = true): Promise<number[]> {
+    return this.#tokenizerWorker.encode(text, signal, addSpecialTokens);
+  }
+
+  /** Text of `ids`, special tokens skipped. */
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode(ids);
+  }
+
+  /** One token's own text, special tokens included (logprobs' token strings). */
+  tokenText(id: number): string {
+    let text = this.#tokenTexts.get(id);
+    if (text === undefined) {
+      text = this.tokenizer.decode([id], false);
+      this.#tokenTexts.set(id, text);
+    }
+    return text;
+  }
+
+  /** Verifier vocabulary size: token ids are in [0, vocabSize). */
+  get vocabSize(): number {
+    return this.verifier.config.vocabSize;
+  }
+
+  /**
+   * The verifier's log-probability of each prompt token after the ones before it, with `top`
+   * alternatives (prompt-logprobs.ts); the first is null. A pass of its own beside the batch's
+   * (onnxruntime sessions run re-entrantly; the cache is its own).
+   */
+  async promptLogprobs(promptIds: readonly number[], top: number): Promise<Array<TokenLogprob | null>> {
+    if (this.#closed) throw new EngineError('FS_ENGINE_CLOSED', 'the engine is closed');
+    this.#validateLogprobs(top);
+    this.#promptIds(promptIds);
+    return promptLogprobs(this.verifier, promptIds, top);
   }
 
   /** At most how many characters one token stands for (TextTokenizer.maxTokenChars). */
@@ -203,23 +238,35 @@ export class Engine {
     const drafter = slot ? this.#useDrafter(slot) : null;
     this.#pending++;
     try {
-      const sampler = new TokenSampler(options, createRandom(options.seed ?? randomSeed()));
+      const sampler = new TokenSampler(options, createRandom(options.seed ?? randomSeed()), { promptLength: promptIds.length, eosTokenIds: this.eosTokenIds });
+      // Logprobs of the tokens since the last text delta travel with the next one.
+      const logprobs: TokenLogprob[] | undefined = options.logprobs === undefined ? undefined : [];
+      let unsent = 0;
       const result = await this.#scheduler.submit({
         group: options.group ?? {},
         drafter,
+        steadyDraftLength: options.seed !== undefined && options.temperature > 0,
         draftLength: slot ? options.draftLength : 0,
         promptIds,
         sampler,
         maxTokens: options.maxTokens,
         stop: options.stop,
-        eosTokenIds: this.eosTokenIds,
+        eosTokenIds: options.ignoreEos ? [] : this.eosTokenIds,
         contextLength: this.contextLength,
         decode: (ids) => this.tokenizer.decode(ids),
         signal: options.signal,
-        onText: options.onText,
+        onText:
+          options.onText && logprobs
+            ? (delta) => {
+                const since = logprobs.slice(unsent);
+                unsent = logprobs.length;
+                return options.onText!(delta, since);
+              }
+            : options.onText,
+        onToken: logprobs ? (token, row) => void logprobs.push(tokenLogprob(row, token, options.logprobs!)) : undefined,
         onDrafterError: slot && options.onDrafterError ? (name, error) => options.onDrafterError!(name, error, slot.revision) : undefined,
       });
-      return slot ? { ...result, drafterRevision: slot.revision } : result;
+      return { ...result, ...(logprobs && { logprobs }), ...(slot && { drafterRevision: slot.revision }) };
     } finally {
       this.#pending--;
       if (slot) {
@@ -289,6 +336,30 @@ export class Engine {
     const vocab = this.verifier.config.vocabSize;
     if (o.promptIds !== undefined && !o.promptIds.every((id) => Number.isInteger(id) && id >= 0 && id < vocab)) {
       bad('promptIds', `[${o.promptIds.length} ids]`, `must be token ids in [0, ${vocab})`);
+    }
+    const finite = (field: keyof GenerateOptions, value: number | undefined, min: number, max: number): void => {
+      if (value !== undefined && !(Number.isFinite(value) && value >= min && value <= max)) bad(field, value, `must be a number in [${min}, ${max}]`);
+    };
+    finite('presencePenalty', o.presencePenalty, -2, 2);
+    finite('frequencyPenalty', o.frequencyPenalty, -2, 2);
+    finite('minP', o.minP, 0, 1);
+    if (o.repetitionPenalty !== undefined && !(Number.isFinite(o.repetitionPenalty) && o.repetitionPenalty > 0)) {
+      bad('repetitionPenalty', o.repetitionPenalty, 'must be a finite number > 0');
+    }
+    if (o.minTokens !== undefined && !(Number.isInteger(o.minTokens) && o.minTokens >= 0 && o.minTokens <= o.maxTokens)) {
+      bad('minTokens', o.minTokens, 'must be an integer in [0, maxTokens]');
+    }
+    for (const [token, bias] of Object.entries(o.logitBias ?? {})) {
+      const id = Number(token);
+      if (!(Number.isInteger(id) && id >= 0 && id < vocab)) bad('logitBias', token, `keys must be token ids in [0, ${vocab})`);
+      if (!(Number.isFinite(bias) && bias >= -100 && bias <= 100)) bad('logitBias', bias, 'values must be in [-100, 100]');
+    }
+    if (o.logprobs !== undefined) this.#validateLogprobs(o.logprobs);
+  }
+
+  #validateLogprobs(top: number): void {
+    if (!(Number.isInteger(top) && top >= 0 && top <= MAX_LOGPROBS)) {
+      throw new EngineError('FS_INVALID_OPTION', `logprobs must be an integer in [0, ${MAX_LOGPROBS}], got ${JSON.stringify(top)}`, { field: 'logprobs', value: top });
     }
   }
 }

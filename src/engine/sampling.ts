@@ -2,16 +2,26 @@
 //
 // Each processor is one small class that edits a logits row in place, masking tokens out with
 // -Infinity; LogitsProcessorList chains them in transformers' order (temperature, top-k,
-// top-p). TokenSampler turns a request's SamplingOptions into the processed distribution that
-// both the drafter (q) and the verifier (p) use, which is what speculative sampling needs to
-// stay exact for the processed target distribution.
+// top-p), after those that read the sequence so far (logits-processors.ts: logit bias,
+// min_tokens, penalties; min-p after temperature). TokenSampler turns a request's options into
+// the processed distribution that both the drafter (q) and the verifier (p) use, each given the
+// tokens before its position, which is what speculative sampling needs to stay exact for the
+// processed target distribution.
 
-import type { SamplingOptions } from './types.js';
+import type { LogitsOptions, SamplingOptions } from './types.js';
 import type { RandomSource } from './random.js';
+import {
+  LogitBiasProcessor,
+  MinPProcessor,
+  MinTokensProcessor,
+  PresenceFrequencyProcessor,
+  RepetitionPenaltyProcessor,
+  TokenHistory,
+} from './logits-processors.js';
 
 export interface LogitsProcessor {
-  /** Edits `logits` [vocab] in place. */
-  process(logits: Float64Array): void;
+  /** Edits `logits` [vocab] in place; `history` is the sequence before the row's position. */
+  process(logits: Float64Array, history: TokenHistory): void;
 }
 
 export class TemperatureProcessor implements LogitsProcessor {
@@ -61,9 +71,19 @@ export class TopPProcessor implements LogitsProcessor {
 export class LogitsProcessorList implements LogitsProcessor {
   constructor(readonly processors: readonly LogitsProcessor[]) {}
 
-  process(logits: Float64Array): void {
-    for (const p of this.processors) p.process(logits);
+  process(logits: Float64Array, history: TokenHistory = NO_HISTORY): void {
+    for (const p of this.processors) p.process(logits, history);
   }
+}
+
+const NO_HISTORY = new TokenHistory([], 0);
+
+/** Where a sampler's sequence starts and ends: what min_tokens and the penalties need to know. */
+export interface SequenceInfo {
+  /** Tokens of the prompt at the start of every history passed to distribution(). */
+  promptLength: number;
+  /** The tokens min_tokens masks. */
+  eosTokenIds: readonly number[];
 }
 
 export function argmax(values: ArrayLike<number>): number {
@@ -120,30 +140,64 @@ export class TokenSampler {
   readonly greedy: boolean;
   /** The request's random stream; the acceptance test draws from it too. */
   readonly random: RandomSource;
+  /** Processors that read the history; they apply to greedy requests too. */
+  readonly #contextual: LogitsProcessorList;
   readonly #processors: LogitsProcessorList;
+  readonly #promptLength: number;
 
-  constructor(options: SamplingOptions, random: RandomSource) {
+  constructor(options: SamplingOptions & LogitsOptions, random: RandomSource, sequence: SequenceInfo = { promptLength: 0, eosTokenIds: [] }) {
     this.greedy = options.temperature === 0;
+    const contextual: LogitsProcessor[] = [];
+    if (options.logitBias !== undefined && Object.keys(options.logitBias).length > 0) contextual.push(new LogitBiasProcessor(options.logitBias));
+    if ((options.minTokens ?? 0) > 0 && sequence.eosTokenIds.length > 0) contextual.push(new MinTokensProcessor(options.minTokens!, sequence.eosTokenIds));
+    if ((options.repetitionPenalty ?? 1) !== 1) contextual.push(new RepetitionPenaltyProcessor(options.repetitionPenalty!));
+    const presence = options.presencePenalty ?? 0;
+    const frequency = options.frequencyPenalty ?? 0;
+    if (presence !== 0 || frequency !== 0) contextual.push(new PresenceFrequencyProcessor(presence, frequency));
     const processors: LogitsProcessor[] = [];
     if (!this.greedy) {
       if (options.temperature !== 1) processors.push(new TemperatureProcessor(options.temperature));
+      if ((options.minP ?? 0) > 0) processors.push(new MinPProcessor(options.minP!));
       if (options.topK > 0) processors.push(new TopKProcessor(options.topK));
       if (options.topP < 1) processors.push(new TopPProcessor(options.topP));
     }
+    this.#contextual = new LogitsProcessorList(contextual);
     this.#processors = new LogitsProcessorList(processors);
+    this.#promptLength = sequence.promptLength;
     this.random = random;
   }
 
-  /** The processed distribution of a raw logits row: [vocab]; one-hot on the argmax when greedy. */
-  distribution(logits: ArrayLike<number>): Float64Array {
-    if (this.greedy) {
+  /**
+   * The processed distribution of a raw logits row: [vocab]; one-hot on the processed argmax when
+   * greedy. `history` [promptLength + output so far] is the sequence before the row's position,
+   * drafts included; it may be left out only by a sampler whose processors do not read it.
+   */
+  distribution(logits: ArrayLike<number>, history?: readonly number[]): Float64Array {
+    const contextual = this.#contextual.processors.length > 0;
+    if (this.greedy && !contextual) {
       const onehot = new Float64Array(logits.length);
       onehot[argmax(logits)] = 1;
       return onehot;
     }
     const row = Float64Array.from(logits as ArrayLike<number>);
+    if (contextual) {
+      if (history === undefined || history.length < this.#promptLength) {
+        throw new Error(`sampling: a history of at least the prompt's ${this.#promptLength} tokens is needed, got ${history?.length}`);
+      }
+      this.#contextual.process(row, new TokenHistory(history, this.#promptLength));
+    }
+    if (this.greedy) {
+      const onehot = new Float64Array(logits.length);
+      onehot[argmax(row)] = 1;
+      return onehot;
+    }
     this.#processors.process(row);
     return softmax(row);
+  }
+
+  /** The processed argmax of a raw logits row (greedy decoding), without building the one-hot distribution. */
+  argmax(logits: ArrayLike<number>, history?: readonly number[]): number {
+    return this.#contextual.processors.length === 0 ? argmax(logits) : argmax(this.distribution(logits, history));
   }
 
   /** A token from a processed distribution. */

@@ -44,6 +44,12 @@ export interface StepReport {
   emitted: number;
   /** Wall time of the step (prefill, drafting and verification). */
   ms: number;
+  /** Of which: prefills of joining sequences, drafting, the verifier pass. */
+  prefillMs: number;
+  draftMs: number;
+  verifyMs: number;
+  /** Physical slots of the verifier cache after the pass. */
+  slots: number;
   /** The cap on γ this step (Infinity: none). */
   draftCap: number;
   running: number;
@@ -131,6 +137,7 @@ export class Scheduler {
     // A client that left ends its sequence even while its last text is still unsent.
     for (const s of [...this.#resident]) if ((s.pendingText === null || s.spec.signal?.aborted) && s.checkEnd()) this.#end(s);
     await this.#admit();
+    const prefilled = performance.now();
 
     const active = this.#resident.filter((s) => s.pendingText === null && s.finish === null);
     if (active.length === 0) {
@@ -141,8 +148,11 @@ export class Scheduler {
 
     const maxGamma = Math.max(0, ...active.map((s) => s.gamma));
     const room = this.#cache.prepare(1 + maxGamma);
-    const cap = this.#adapt && active.length > 1 ? this.#costs.chooseCap(active.map((s) => outlook(s))) : Infinity;
-    const drafts = await this.#draft(active, (s) => Math.min(cap, room - (s.committed.length - s.row!.length)));
+    // The pass costs what its rows cost, those sitting it out included; the drafts pay off in the active ones.
+    const batchRows = this.#cache.rows.length;
+    const cap = this.#adapt && active.length > 1 ? this.#costs.chooseCap(active.map((s) => outlook(s)), batchRows) : Infinity;
+    const draftStart = performance.now();
+    const drafts = await this.#draft(active, (s) => Math.min(s.spec.steadyDraftLength ? Infinity : cap, room - (s.committed.length - s.row!.length)));
     // A client that left while drafting: its row sits the pass out and leaves after it.
     for (const s of active) s.checkEnd();
 
@@ -156,7 +166,7 @@ export class Scheduler {
     const t0 = performance.now();
     const out = await this.#verifier.forwardBatch(this.#cache, tokens); // [rows][fed][vocab]
     const verifyMs = performance.now() - t0;
-    if (cap !== Infinity) this.#costs.observeVerify(active.length, cap, verifyMs);
+    if (cap !== Infinity) this.#costs.observeVerify(batchRows, cap, verifyMs);
 
     let emitted = 0;
     this.#cache.rows.forEach((row, b) => {
@@ -182,7 +192,11 @@ export class Scheduler {
       tokens: tokens.length * Math.max(1, ...tokens.map((t) => t.length)),
       emitted,
       ms: performance.now() - started,
+      prefillMs: prefilled - started,
+      draftMs: t0 - draftStart,
+      verifyMs,
       draftCap: cap,
+      slots: this.#cache.slots,
       running: this.#resident.length,
       waiting: this.#waiting.length,
     });
@@ -261,6 +275,8 @@ export class Scheduler {
       list.push(s);
       byDrafter.set(s.drafter!, list);
     }
+    let draftMs = 0;
+    let passes = 0;
     for (const [drafter, sequences] of byDrafter) {
       const t0 = performance.now();
       try {
@@ -272,10 +288,12 @@ export class Scheduler {
         for (const s of sequences) s.dropDrafter(err instanceof Error ? err : new Error(String(err)));
       }
       const ms = performance.now() - t0;
-      const passes = Math.max(1, ...sequences.map((s) => drafts.get(s)!.tokenIds.length));
-      this.#costs.observeDraftPass(active.length, ms / passes);
       for (const s of sequences) s.stats.draftMs += ms;
+      draftMs += ms;
+      passes = Math.max(passes, ...sequences.map((s) => drafts.get(s)!.tokenIds.length));
     }
+    // What one more drafted position costs the step, all drafters together.
+    if (passes > 0) this.#costs.observeDraftPass(active.length, draftMs / passes);
     return drafts;
   }
 
@@ -305,23 +323,22 @@ export class Scheduler {
   }
 
   #end(s: Sequence): void {
-    this.#leave(s);
-    const w = this.#waiting.indexOf(s);
-    if (w !== -1) this.#waiting.splice(w, 1);
-    const entry = this.#entries.get(s);
-    if (!entry) return;
-    this.#entries.delete(s);
-    entry.resolve(s.result());
+    this.#settle(s, (entry) => entry.resolve(s.result()));
   }
 
   #fail(s: Sequence, err: Error): void {
+    this.#settle(s, (entry) => entry.reject(err));
+  }
+
+  /** Takes the sequence out of the batch and the queue, and tells its caller once. */
+  #settle(s: Sequence, tell: (entry: Entry) => void): void {
     this.#leave(s);
     const w = this.#waiting.indexOf(s);
     if (w !== -1) this.#waiting.splice(w, 1);
     const entry = this.#entries.get(s);
     if (!entry) return;
     this.#entries.delete(s);
-    entry.reject(err);
+    tell(entry);
   }
 }
 

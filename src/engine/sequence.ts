@@ -32,6 +32,11 @@ export interface SequenceSpec {
   group: unknown;
   /** null: plain decoding. */
   drafter: Drafter | null;
+  /**
+   * Keep γ whatever the load (a seeded sampled request: a different γ draws different random
+   * numbers, and the same seed must give the same output).
+   */
+  steadyDraftLength?: boolean | undefined;
   /** γ; must be 0 when drafter is null. */
   draftLength: number;
   promptIds: readonly number[];
@@ -46,6 +51,8 @@ export interface SequenceSpec {
   onText?: ((delta: string) => void | Promise<void>) | undefined;
   /** The drafter failed; decoding goes on without it. */
   onDrafterError?: ((drafter: string, error: Error) => void) | undefined;
+  /** Each committed token (an eos that ends the output aside) with the verifier's raw logits row [vocab] it was decided on. */
+  onToken?: ((token: number, logits: Float32Array) => void) | undefined;
 }
 
 /** Prompt tokens the detokenizer decodes ahead of the completion (incremental-detokenizer.ts), vLLM's 5. */
@@ -148,14 +155,11 @@ export class Sequence {
     this.stats.verifierSteps++;
     const verifierTop = scored.map(argmax); // [g + 1]
     const t0 = performance.now();
+    // Row i's history is the committed tokens and drafts 0..i-1, as the drafter's q had (logits-processors.ts).
+    const history = (i: number): number[] => this.committed.concat(draft.tokenIds.slice(0, i));
     const verdict: Verdict = sampler.greedy
-      ? verifyGreedy(draft.tokenIds, verifierTop)
-      : verifySampled(
-          draft.tokenIds,
-          draft.probs,
-          scored.map((row) => sampler.distribution(row)),
-          sampler.random,
-        );
+      ? verifyGreedy(draft.tokenIds, scored.map((row, i) => sampler.argmax(row, history(i)))) // [g + 1]
+      : verifySampled(draft.tokenIds, draft.probs, scored.map((row, i) => sampler.distribution(row, history(i))), sampler.random); // p: [g + 1][vocab]
     this.stats.verifyMs += verifyMs + performance.now() - t0;
     assert(verdict.accepted >= 0 && verdict.accepted <= g, `accepted ${verdict.accepted} of ${g}`);
 
@@ -180,12 +184,14 @@ export class Sequence {
     row.cache.truncate(row, this.committed.length + verdict.accepted);
 
     let delta = '';
-    for (const token of [...draft.tokenIds.slice(0, verdict.accepted), verdict.token]) {
+    const emitted = [...draft.tokenIds.slice(0, verdict.accepted), verdict.token];
+    for (const [i, token] of emitted.entries()) {
       if (this.#eos.has(token)) {
         this.#endedByEos = true;
         this.finish = 'stop';
         break;
       }
+      this.spec.onToken?.(token, scored[i]!);
       this.committed.push(token);
       this.generated.push(token);
       this.#firstTokenMs ??= performance.now() - this.startedAt;

@@ -30,9 +30,9 @@ export function expectedTokens(gamma: number, alpha: number): number {
 }
 
 export class StepCostModel {
-  /** `${rows}:${cap}` -> ms of one verifier pass of a step run with that cap (width cap + 1) */
+  /** `${batch rows}:${cap}` -> ms of one verifier pass of a step run with that cap (width cap + 1) */
   readonly #verify = new Map<string, number>();
-  /** rows -> ms of one drafter pass */
+  /** rows -> ms of one drafted position, all drafters of the step together */
   readonly #draft = new Map<number, number>();
   readonly #steps = new Map<number, number>();
 
@@ -44,18 +44,21 @@ export class StepCostModel {
     update(this.#draft, rows, ms);
   }
 
-  /** The cap on γ for the next step of `rows` (one entry per row that drafts or could). */
-  chooseCap(rows: readonly RowOutlook[]): number {
+  /**
+   * The cap on γ for the next step: `rows` has one entry per row that runs this step, `batchRows`
+   * counts the pass's rows (those sitting it out too).
+   */
+  chooseCap(rows: readonly RowOutlook[], batchRows = rows.length): number {
     const maxGamma = Math.max(0, ...rows.map((r) => r.gamma));
     if (maxGamma === 0) return 0;
-    const n = rows.length;
+    const n = batchRows;
     const step = (this.#steps.get(n) ?? 0) + 1;
     this.#steps.set(n, step);
     let best = maxGamma;
     let bestRate = -1;
     for (let cap = 0; cap <= maxGamma; cap++) {
       const verifyMs = this.#verify.get(`${n}:${cap}`);
-      const passMs = cap === 0 ? 0 : this.#draft.get(n);
+      const passMs = cap === 0 ? 0 : this.#draft.get(rows.length);
       if (verifyMs === undefined || passMs === undefined) return cap; // not measured yet: try it
       const tokens = rows.reduce((sum, r) => sum + expectedTokens(Math.min(r.gamma, cap), r.alpha), 0);
       const rate = tokens / (verifyMs + cap * passMs);

@@ -15,9 +15,9 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 import(workerData.module).then(({ Tokenizer }) => {
   const tokenizer = new Tokenizer(workerData.json, workerData.config);
-  parentPort.on('message', ({ id, text }) => {
+  parentPort.on('message', ({ id, text, addSpecialTokens }) => {
     try {
-      const ids = Uint32Array.from(tokenizer.encode(text).ids);
+      const ids = Uint32Array.from(tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids);
       parentPort.postMessage({ id, ids }, [ids.buffer]);
     } catch (err) {
       parentPort.postMessage({ id, error: String(err && err.message || err) });
@@ -47,7 +47,7 @@ export class TokenizerWorker {
   }
 
   /** Token ids of `text` (as TextTokenizer.encode); rejects with the signal's reason if it fires first. */
-  encode(text: string, signal?: AbortSignal): Promise<number[]> {
+  encode(text: string, signal?: AbortSignal, addSpecialTokens = true): Promise<number[]> {
     if (this.#closed) return Promise.reject(new Error('tokenizer worker: closed'));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const id = this.#nextId++;
@@ -63,7 +63,7 @@ export class TokenizerWorker {
         resolve: (ids) => (done(), resolve(ids)),
         reject: (err) => (done(), reject(err)),
       });
-      worker.postMessage({ id, text });
+      worker.postMessage({ id, text, addSpecialTokens });
     });
   }
 

@@ -67,9 +67,12 @@ export class TextTokenizer {
     }
   }
 
-  /** Token ids of `text`, with the special tokens the tokenizer's post-processor adds (e.g. a BOS). */
-  encode(text: string): number[] {
-    return this.#tokenizer.encode(text).ids;
+  /**
+   * Token ids of `text`, with the special tokens the tokenizer's post-processor adds (e.g. a BOS)
+   * unless `addSpecialTokens` is false (a rendered chat template carries its own).
+   */
+  encode(text: string, addSpecialTokens = true): number[] {
+    return this.#tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
   /**

@@ -10,7 +10,26 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-export interface GenerateOptions extends SamplingOptions {
+/**
+ * Logits processors beyond temperature, top-k and top-p (logits-processors.ts), applied to the
+ * verifier's and the drafter's rows alike, greedy requests included. Absent: neutral.
+ */
+export interface LogitsOptions {
+  /** OpenAI's: subtracted once from every token already in the output. */
+  presencePenalty?: number;
+  /** OpenAI's: subtracted per occurrence in the output. */
+  frequencyPenalty?: number;
+  /** vLLM's (CTRL): divides positive, multiplies negative logits of tokens in the prompt or output; 1 is neutral. */
+  repetitionPenalty?: number;
+  /** Token id -> added to its logit. */
+  logitBias?: Readonly<Record<number, number>>;
+  /** The eos tokens are masked until the output has this many tokens. */
+  minTokens?: number;
+  /** Keeps tokens whose probability (after temperature) is at least minP times the top one's. */
+  minP?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions, LogitsOptions {
   maxTokens: number;
   stop: string[];
   /** Name of the drafter model in the pack; null or draftLength 0 = plain decoding. */
@@ -29,16 +48,29 @@ export interface GenerateOptions extends SamplingOptions {
   group?: unknown;
   /** Aborting stops generation within one step (client disconnect, shutdown). */
   signal?: AbortSignal;
+  /** An eos token neither ends the output nor is left out of it (vLLM's ignore_eos). */
+  ignoreEos?: boolean;
+  /** Log-probabilities of each output token with this many top alternatives (token-logprobs.ts); absent: none. */
+  logprobs?: number;
   /**
-   * Called with each newly decoded piece of text (never a broken UTF-8 character). A returned
-   * promise holds the generation until it settles (a streaming client's backpressure).
+   * Called with each newly decoded piece of text (never a broken UTF-8 character), and with
+   * `logprobs` set, those of the tokens committed since the last call. A returned promise holds
+   * the generation until it settles (a streaming client's backpressure).
    */
-  onText?: (delta: string) => void | Promise<void>;
+  onText?: (delta: string, logprobs?: TokenLogprob[]) => void | Promise<void>;
   /**
    * The drafter threw or gave non-finite logits: the generation goes on with plain decoding, and
    * this is told once, at the fault, with the revision of the drafter's model (as drafterRevision).
    */
   onDrafterError?: (drafter: string, error: Error, revision: number) => void;
+}
+
+/** The verifier's log-probability of a token, and the most likely tokens at its position. */
+export interface TokenLogprob {
+  token: number;
+  logprob: number;
+  /** The top alternatives, most likely first. */
+  top: Array<{ token: number; logprob: number }>;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -78,6 +110,8 @@ export interface GenerateResult {
    * decoding. Tells results of a replaced drafter model from its successor's.
    */
   drafterRevision?: number;
+  /** With GenerateOptions.logprobs: one per token of tokenIds. */
+  logprobs?: TokenLogprob[];
   /** Milliseconds from start to the first generated token. */
   firstTokenMs: number;
   totalMs: number;

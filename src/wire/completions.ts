@@ -5,71 +5,43 @@
 
 import { Type, type Static } from 'typebox';
 import { nullable } from './nullable.js';
+import { CompletionLogprobs } from './logprobs.js';
+import { samplingFields, UNKNOWN_FIELDS } from './sampling.js';
+import { MAX_LOGPROBS } from '../engine/token-logprobs.js';
+
+const TokenId = Type.Integer({ minimum: 0 });
 
 export const CompletionRequest = Type.Object(
   {
-    model: Type.String({ description: 'The served model id (see GET /v1/models).' }),
-    prompt: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 64 })], {
-      description: 'Text to complete, or several texts (one set of `n` choices each). Must not be empty.',
-    }),
+    ...samplingFields,
+    prompt: Type.Union(
+      [
+        Type.String(),
+        Type.Array(Type.String(), { minItems: 1, maxItems: 64 }),
+        Type.Array(TokenId, { minItems: 1 }),
+        Type.Array(Type.Array(TokenId, { minItems: 1 }), { minItems: 1, maxItems: 64 }),
+      ],
+      {
+        description:
+          'Text to complete, or several texts (one set of `n` choices each); or token ids, one list or several (as lm-eval sends). Must not be empty.',
+      },
+    ),
     max_tokens: Type.Optional(nullable(Type.Integer({ minimum: 1, description: 'Default 16, as in OpenAI.' }))),
-    temperature: Type.Optional(nullable(Type.Number({ minimum: 0, maximum: 2, description: '0 is exact greedy decoding. Default 1.' }))),
-    top_p: Type.Optional(nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Nucleus sampling mass. Default 1.' }))),
-    top_k: Type.Optional(nullable(Type.Integer({ minimum: 0, description: 'Extension: keep the k most likely tokens; 0 (default) disables.' }))),
-    n: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 128, description: 'Choices per prompt. Default 1.' }))),
-    stop: Type.Optional(
+    echo: Type.Optional(nullable(Type.Boolean({ description: 'Each choice’s text starts with its prompt (and with logprobs, so do its log-probabilities).' }))),
+    logprobs: Type.Optional(
       nullable(
-        Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { maxItems: 4 })], {
-          description: 'Up to 4 sequences; generation stops before the first one found.',
+        Type.Integer({
+          minimum: 0,
+          maximum: MAX_LOGPROBS,
+          description: "The verifier's log-probability of each token with this many most likely alternatives (exact under speculation: every token was verified).",
         }),
       ),
     ),
-    seed: Type.Optional(
-      nullable(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Same seed, same output; choice j uses seed + j.' })),
-    ),
-    stream: Type.Optional(nullable(Type.Boolean({ description: 'Send server-sent events, ending with `data: [DONE]`.' }))),
-    stream_options: Type.Optional(
-      nullable(
-        Type.Object(
-          { include_usage: Type.Optional(Type.Boolean({ description: 'Send a last chunk with `usage` and the aggregate `speculative`.' })) },
-          { additionalProperties: false },
-        ),
-      ),
-    ),
-    user: Type.Optional(
-      Type.String({
-        maxLength: 256,
-        description: 'End-user id; logged with the completion, and the key of experiment assignment (else the x-fairspec-user header).',
-      }),
-    ),
     // Accepted so that clients which always send them work; only the neutral value is supported.
-    echo: Type.Optional(nullable(Type.Boolean({ description: 'Not supported: only false.' }))),
     suffix: Type.Optional(nullable(Type.String({ description: 'Not supported: only null.' }))),
-    logprobs: Type.Optional(nullable(Type.Integer({ minimum: 0, maximum: 5, description: 'Not supported: only null.' }))),
     best_of: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 128, description: 'Not supported: only 1 or equal to n.' }))),
-    frequency_penalty: Type.Optional(nullable(Type.Number({ minimum: -2, maximum: 2, description: 'Not supported: only 0.' }))),
-    presence_penalty: Type.Optional(nullable(Type.Number({ minimum: -2, maximum: 2, description: 'Not supported: only 0.' }))),
-    logit_bias: Type.Optional(nullable(Type.Record(Type.String(), Type.Number(), { description: 'Not supported: only {}.' }))),
-    language: Type.Optional(
-      Type.String({
-        pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
-        description: 'Extension: pin the language (e.g. "am") instead of detecting it; routing and metrics use it.',
-      }),
-    ),
-    speculative: Type.Optional(
-      Type.Object(
-        {
-          draft_length: Type.Optional(Type.Integer({ minimum: 0, maximum: 32, description: 'Draft length gamma; 0 decodes without drafting.' })),
-          drafter: Type.Optional(nullable(Type.String({ minLength: 1, description: 'Drafter name in the pack; null decodes without drafting.' }))),
-        },
-        {
-          additionalProperties: false,
-          description: 'Extension: override the routed drafter and/or draft length. A request that overrides is not assigned to an experiment.',
-        },
-      ),
-    ),
   },
-  { additionalProperties: false, title: 'CompletionRequest' },
+  { title: 'CompletionRequest', description: UNKNOWN_FIELDS },
 );
 export type CompletionRequestBody = Static<typeof CompletionRequest>;
 
@@ -110,13 +82,13 @@ export const Usage = Type.Object(
   { title: 'Usage' },
 );
 
-const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length')]);
+export const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length')]);
 
 export const CompletionChoice = Type.Object(
   {
     text: Type.String(),
     index: Type.Integer({ description: 'promptIndex * n + j' }),
-    logprobs: Type.Null(),
+    logprobs: nullable(CompletionLogprobs),
     finish_reason: FinishReason,
     speculative: Speculative,
   },
@@ -152,7 +124,7 @@ export const CompletionChunk = Type.Object(
       Type.Object({
         text: Type.String(),
         index: Type.Integer(),
-        logprobs: Type.Null(),
+        logprobs: nullable(CompletionLogprobs),
         finish_reason: nullable(FinishReason),
         speculative: Type.Optional(Speculative),
       }),

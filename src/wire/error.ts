@@ -18,7 +18,11 @@ export type ErrorBody = Static<typeof ErrorResponse>;
 
 /** Response schemas for the errors every JSON route can return. */
 export const errorResponses = {
-  400: errorResponse('Invalid request: malformed JSON or UTF-8, JSON nested more than 32 levels (json_too_deep), wrong types, out-of-range values, empty or too long prompt.'),
+  400: errorResponse(
+    'Invalid request: malformed JSON or UTF-8, JSON nested more than 32 levels (json_too_deep), wrong types, out-of-range values, empty or too long prompt, ' +
+      'a token id outside the vocabulary (invalid_token), no chat template (chat_template_missing) or one that refused the messages (chat_template_error), ' +
+      'and with FAIRSPEC_STRICT_REQUESTS=1 a field the API does not have (unknown_parameter).',
+  ),
   404: errorResponse('Unknown model (code model_not_found).'),
   413: errorResponse('Request body larger than FAIRSPEC_MAX_BODY_BYTES.'),
   415: errorResponse("Content-Type is not 'application/json'."),

@@ -7,6 +7,7 @@ export const Model = Type.Object(
     object: Type.Literal('model'),
     created: Type.Integer({ description: 'Unix seconds when the server loaded the model.' }),
     owned_by: Type.String(),
+    max_model_len: Type.Optional(Type.Integer({ description: "The verifier's context length in tokens (prompt + completion), as vLLM reports it; absent while the model loads." })),
   },
   { title: 'Model' },
 );

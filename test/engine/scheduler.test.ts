@@ -8,7 +8,7 @@ import { Scheduler, type StepReport } from '../../src/engine/scheduler.js';
 import type { SequenceSpec } from '../../src/engine/sequence.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import type { GenerateOptions, GenerateResult } from '../../src/engine/types.js';
-import { GPT2_DRAFTER, GPT2_PACK, GPT2_VERIFIER, GREEDY, MODEL_OPTIONS, PROMPTS } from '../fixtures/engine-models.js';
+import { GPT2_DRAFTER, GPT2_DRAFTER_NOPOS, GPT2_PACK, GPT2_VERIFIER, GREEDY, MODEL_OPTIONS, PROMPTS } from '../fixtures/engine-models.js';
 import { injectFault } from '../fixtures/faulty-model.js';
 import { chiSquare } from '../fixtures/statistics.js';
 
@@ -16,10 +16,13 @@ t.setTimeout(180_000);
 
 const verifier = await CausalLM.load(GPT2_VERIFIER, MODEL_OPTIONS);
 const drafterModel = await CausalLM.load(GPT2_DRAFTER, MODEL_OPTIONS);
+// Without position_ids: it cannot take rows of different lengths, so it drafts each sequence alone.
+const noposModel = await CausalLM.load(GPT2_DRAFTER_NOPOS, MODEL_OPTIONS);
 const tokenizer = await TextTokenizer.load(GPT2_VERIFIER);
 t.teardown(async () => {
   await verifier.release();
   await drafterModel.release();
+  await noposModel.release();
 });
 
 const greedy = () => new TokenSampler({ temperature: 0, topK: 0, topP: 1 }, createRandom(0));
@@ -49,11 +52,13 @@ async function alone(specs: SequenceSpec[]): Promise<GenerateResult[]> {
 
 t.test('greedy output in a batch equals each request alone and plain decoding', async (t) => {
   const drafter = new ModelDrafter('small', drafterModel);
-  // Mixed drafts and lengths, more sequences than rows: rows join, leave and are preempted.
+  const nopos = new ModelDrafter('nopos', noposModel);
+  t.notOk(noposModel.batchable);
+  // Mixed drafters, drafts and lengths, more sequences than rows: rows join, leave and are preempted.
   const make = () =>
     PROMPTS.flatMap((prompt, i) => [
       spec(prompt, { maxTokens: 8 + 5 * (i % 4) }),
-      spec(prompt, { drafter, draftLength: 1 + (i % 5), maxTokens: 30 - 3 * (i % 4), group: i % 3 }),
+      spec(prompt, { drafter: i % 3 === 2 ? nopos : drafter, draftLength: 1 + (i % 5), maxTokens: 30 - 3 * (i % 4), group: i % 3 }),
     ]);
   const steps: StepReport[] = [];
   const batched = new Scheduler(verifier, { maxRows: 5, onStep: (s) => steps.push(s) });
@@ -68,7 +73,7 @@ t.test('greedy output in a batch equals each request alone and plain decoding', 
   t.ok(Math.max(...steps.map((s) => s.rows)) === 5, 'passes ran with the full 5 rows');
   t.ok(steps.some((s) => s.waiting > 0), 'sequences waited for rows');
   t.ok(together.some((r) => r.stats.acceptedTokens > 0) && together.some((r) => r.stats.draftedTokens > r.stats.acceptedTokens), 'drafts accepted and rejected');
-  t.equal(drafter.size, 0, 'the drafter holds no state once every sequence ended');
+  t.equal(drafter.size + nopos.size, 0, 'the drafters hold no state once every sequence ended');
 });
 
 t.test('sampled rows in a batch keep the verifier distribution (first two tokens)', async (t) => {
@@ -208,4 +213,9 @@ t.test('Engine.generate runs requests together', async (t) => {
   );
   t.ok(steps.some((s) => s.rows === 4), 'four rows in one pass');
   t.same(engine.sequences, { running: 0, waiting: 0 });
+
+  // A seeded sampled request keeps its γ under load, so it repeats what it gives alone.
+  const seeded = (p: string, i: number) => engine.generate(p, options({ drafter: 'small', draftLength: 4, temperature: 1, seed: 40 + i, maxTokens: 24 }));
+  const loaded = await Promise.all(PROMPTS.slice(0, 6).map((p, i) => (i < 3 ? seeded(p, i) : engine.generate(p, options({ maxTokens: 30 })))));
+  for (let i = 0; i < 3; i++) t.same(loaded[i]!.tokenIds, (await seeded(PROMPTS[i]!, i)).tokenIds, `seeded request ${i}: the same tokens in a batch as alone`);
 });

@@ -61,6 +61,14 @@ export async function buildTestApp(t: Test, overrides: Partial<Config> = {}, opt
   return app;
 }
 
+/** The shipped pack (its chat template, its 512-token context), for tests of what a user of it meets. */
+export const DEFAULT_PACK = fileURLToPath(new URL('../../models/default', import.meta.url));
+
+/** buildTestApp on the shipped pack (models/default) with its routing.json; the model is still MODEL. */
+export async function buildDefaultPackApp(t: Test, overrides: Partial<Config> = {}, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  return buildTestApp(t, { packDir: DEFAULT_PACK, ...overrides }, options);
+}
+
 /** Listens on an ephemeral port of 127.0.0.1 and returns the base URL (no trailing slash). */
 export async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -11,7 +11,8 @@ import { MAX_LISTED_ISSUES, MAX_WEIGHT_RATIO } from '../../src/experiments/exper
 import { ADMIN_TOKEN, buildTestApp, completionBody } from '../helpers/build-app.js';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const app = await buildTestApp(t, { adminToken: ADMIN_TOKEN });
+// Strict requests: an unknown field of a megabyte is then an error whose body must stay bounded.
+const app = await buildTestApp(t, { adminToken: ADMIN_TOKEN, strictRequests: true });
 
 const raw = (url: string, payload: string, method: 'POST' | 'PUT' = 'POST'): InjectOptions => ({
   method,

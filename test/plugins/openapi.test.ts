@@ -18,9 +18,12 @@ t.test('the spec is valid OpenAPI 3.1 and documents the API', async (t) => {
   const spec = (await SwaggerParser.validate(JSON.parse(generated))) as any;
   t.equal(spec.openapi, '3.1.0');
   t.same(Object.keys(spec.paths).sort(), [
+    '/detokenize',
     '/healthz',
     '/metrics',
     '/readyz',
+    '/tokenize',
+    '/v1/chat/completions',
     '/v1/completions',
     '/v1/drafters',
     '/v1/drafters/{name}',
@@ -39,6 +42,26 @@ t.test('the spec is valid OpenAPI 3.1 and documents the API', async (t) => {
   }
   const speculative = post.responses['200'].content['application/json'].schema.properties.speculative.properties;
   t.ok(speculative.experiment && speculative.arm, 'the speculative object documents experiment and arm');
+  for (const field of ['echo', 'logprobs', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'repetition_penalty', 'min_tokens', 'ignore_eos', 'min_p']) {
+    t.ok(props[field], `request field ${field}`);
+  }
+  t.ok(post.responses['200'].content['application/json'].schema.properties.choices.items.properties.logprobs, 'choices document logprobs');
+});
+
+t.test('chat completions, tokenize and detokenize are documented (issue 17)', async (t) => {
+  const spec = (await SwaggerParser.validate(JSON.parse(generated))) as any;
+  const chat = spec.paths['/v1/chat/completions'].post;
+  t.same(Object.keys(chat.responses['200'].content).sort(), ['application/json', 'text/event-stream']);
+  for (const status of ['400', '404', '429', '500', '503']) t.ok(chat.responses[status], `chat documents ${status}`);
+  const props = chat.requestBody.content['application/json'].schema.properties;
+  for (const field of ['model', 'messages', 'max_completion_tokens', 'max_tokens', 'logprobs', 'top_logprobs', 'stream', 'speculative', 'repetition_penalty']) {
+    t.ok(props[field], `chat request field ${field}`);
+  }
+  t.same(props.messages.items.properties.role.enum, ['system', 'developer', 'user', 'assistant']);
+  t.ok(chat.responses['200'].content['application/json'].schema.properties.speculative, 'the speculative object');
+  t.same(Object.keys(spec.paths['/tokenize'].post.responses['200'].content['application/json'].schema.properties).sort(), ['count', 'max_model_len', 'tokens']);
+  t.ok(spec.paths['/detokenize'].post.requestBody.content['application/json'].schema.properties.tokens);
+  t.ok(spec.paths['/v1/models'].get.responses['200'].content['application/json'].schema.properties.data.items.properties.max_model_len);
 });
 
 t.test('the admin API is documented as bearer-protected, with its 401 and 403', async (t) => {

@@ -44,7 +44,14 @@ def tokenizer_json() -> dict:
     }
 
 
+# A base model's chat template for the OpenAI chat API: one "<|role|>" line, then the content, per
+# message, and "<|assistant|>" to open the reply. Its markers are plain bytes to this tokenizer.
+CHAT_TEMPLATE = (r"{% for message in messages %}{{ '<|' + message['role'] + '|>\n' + message['content'] + '\n' }}{% endfor %}"
+                 r"{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}")
+
+
 def tokenizer_config(n_positions: int) -> dict:
     return {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": EOS_TOKEN, "eos_token": EOS_TOKEN,
             "unk_token": None, "pad_token": None, "model_max_length": n_positions,
-            "add_bos_token": False, "add_prefix_space": False, "clean_up_tokenization_spaces": False}
+            "add_bos_token": False, "add_prefix_space": False, "clean_up_tokenization_spaces": False,
+            "chat_template": CHAT_TEMPLATE}
