@@ -51,7 +51,7 @@ export class BatchKvCache {
   #rows: BatchRow[] = [];
   #tensors: Tensor[] = [];
   #slots = 0;
-  #joining: Array<{ row: BatchRow; from: { tensors: Tensor[]; rows: number; slots: number } }> = [];
+  #joining: Array<{ row: BatchRow; from: { tensors: Tensor[]; slots: number } }> = [];
   #leaving = new Set<BatchRow>();
   #rebuilds = 0;
 
@@ -79,7 +79,7 @@ export class BatchKvCache {
   /** A new empty row; resident at the next prepare(). */
   addRow(): BatchRow {
     const row = new BatchRow(this);
-    this.#joining.push({ row, from: { tensors: [], rows: 0, slots: 0 } });
+    this.#joining.push({ row, from: { tensors: [], slots: 0 } });
     return row;
   }
 
@@ -95,7 +95,7 @@ export class BatchKvCache {
     moved.live = row.live.slice();
     moved.length = row.length;
     moved.index = row.index;
-    this.#joining.push({ row: moved, from: { tensors: from.#tensors, rows: from.#rows.length, slots: from.#slots } });
+    this.#joining.push({ row: moved, from: { tensors: from.#tensors, slots: from.#slots } });
     from.#leaving.add(row);
     return moved;
   }
@@ -141,21 +141,9 @@ export class BatchKvCache {
       const b = gone.index;
       const runs = liveRuns(row, from.slots);
       for (let t = 0; t < 2 * numLayers && row.length > 0; t++) {
-        const src = from.tensors[t]!.data as CacheData; // [from rows, heads, from slots, headDim]
-        const dst = this.#tensors[t]!.data as CacheData; // [rows, heads, slots, headDim]
-        for (let h = 0; h < heads; h++) {
-          let out = (b * heads + h) * this.#slots * headDim;
-          const base = (row.index * heads + h) * from.slots;
-          for (const [start, end] of runs) {
-            const chunk = src.subarray((base + start) * headDim, (base + end) * headDim);
-            dst.set(chunk as never, out);
-            out += chunk.length;
-          }
-        }
+        copyRow(from.tensors[t]!.data as CacheData, from.slots, row.index, runs, this.#tensors[t]!.data as CacheData, this.#slots, b, heads, headDim);
       }
-      reserve(row, this.#slots);
-      row.live.fill(1, 0, row.length);
-      row.live.fill(0, row.length, this.#slots);
+      packMask(row, this.#slots);
       row.index = b;
       this.#rows[b] = row;
       this.#leaving.delete(gone);
@@ -236,39 +224,27 @@ export class BatchKvCache {
   /** Gathers every staying and joining row's live slots into new tensors with no dead slot. */
   #rebuild(): void {
     const { numLayers, numKvHeads: heads, headDim, dtype } = this.layout;
-    const sources: Array<{ row: BatchRow; tensors: Tensor[]; rows: number; slots: number }> = [];
+    const sources: Array<{ row: BatchRow; tensors: Tensor[]; slots: number }> = [];
     for (const row of this.#rows) {
       if (this.#leaving.has(row)) row.index = -1;
-      else sources.push({ row, tensors: this.#tensors, rows: this.#rows.length, slots: this.#slots });
+      else sources.push({ row, tensors: this.#tensors, slots: this.#slots });
     }
     for (const { row, from } of this.#joining) sources.push({ row, ...from });
     const rows = sources.length;
     const slots = Math.max(0, ...sources.map((s) => s.row.length));
+    const runs = sources.map((source) => liveRuns(source.row, source.slots));
     const tensors: Tensor[] = [];
     for (let t = 0; t < 2 * numLayers; t++) {
       const size = rows * heads * slots * headDim;
       const dst: CacheData = dtype === 'float16' ? new Uint16Array(size) : new Float32Array(size);
       sources.forEach((source, b) => {
-        if (source.row.length === 0) return;
-        const src = source.tensors[t]!.data as CacheData; // [source rows, heads, source slots, headDim]
-        const runs = liveRuns(source.row, source.slots);
-        for (let h = 0; h < heads; h++) {
-          let out = ((b * heads + h) * slots) * headDim;
-          const base = (source.row.index * heads + h) * source.slots;
-          for (const [start, end] of runs) {
-            const chunk = src.subarray((base + start) * headDim, (base + end) * headDim);
-            dst.set(chunk as never, out);
-            out += chunk.length;
-          }
-        }
+        if (source.row.length > 0) copyRow(source.tensors[t]!.data as CacheData, source.slots, source.row.index, runs[b]!, dst, slots, b, heads, headDim);
       });
       tensors.push(new Tensor(dtype, dst, [rows, heads, slots, headDim])); // [rows, heads, slots, headDim]
     }
     sources.forEach(({ row }, b) => {
       row.index = b;
-      reserve(row, slots);
-      row.live.fill(1, 0, row.length);
-      row.live.fill(0, row.length);
+      packMask(row, slots);
     });
     this.#rows = sources.map((s) => s.row);
     this.#tensors = tensors;
@@ -296,6 +272,39 @@ function liveRuns(row: BatchRow, slots: number): Array<[start: number, end: numb
     else runs.push([s, s + 1]);
   }
   return runs;
+}
+
+/**
+ * Copies a row's live slots `runs`, as they lie at row `from` of `src` [rows, heads, srcSlots,
+ * headDim], into slots 0.. of row `to` of `dst` [rows, heads, dstSlots, headDim].
+ */
+function copyRow(
+  src: CacheData,
+  srcSlots: number,
+  from: number,
+  runs: ReadonlyArray<[number, number]>,
+  dst: CacheData,
+  dstSlots: number,
+  to: number,
+  heads: number,
+  headDim: number,
+): void {
+  for (let h = 0; h < heads; h++) {
+    let out = (to * heads + h) * dstSlots * headDim;
+    const base = (from * heads + h) * srcSlots;
+    for (const [start, end] of runs) {
+      const chunk = src.subarray((base + start) * headDim, (base + end) * headDim);
+      dst.set(chunk as never, out);
+      out += chunk.length;
+    }
+  }
+}
+
+/** The mask of a row whose tokens were just copied to slots 0..length of `slots`. */
+function packMask(row: BatchRow, slots: number): void {
+  reserve(row, slots);
+  row.live.fill(1, 0, row.length);
+  row.live.fill(0, row.length, slots);
 }
 
 function reserve(row: BatchRow, slots: number): void {
