@@ -19,13 +19,15 @@ const view = (d: DrafterInfo) => ({
   name: d.name,
   id: d.id,
   source: d.source,
+  kind: d.kind,
   revision: d.revision,
   loaded_at: Math.floor(d.loadedAt / 1000),
   num_layers: d.numLayers,
   hidden_size: d.hiddenSize,
   vocab_size: d.vocabSize,
   context_length: d.contextLength,
-  onnx_bytes: d.onnxBytes,
+  onnx_bytes: d.kind === 'neural' ? d.bytes : null,
+  bytes: d.bytes,
   in_use: d.inUse,
 });
 

@@ -385,6 +385,7 @@ export class CompletionService {
         stop: p.stop,
         drafter: choice.route.drafter,
         draftLength: choice.route.draftLength,
+        language: choice.detected,
         group,
         ...(choice.promptIds && { promptIds: choice.promptIds }),
         ...(p.ignoreEos && { ignoreEos: true }),

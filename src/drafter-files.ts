@@ -12,9 +12,22 @@ import { join, posix } from 'node:path';
 import { within } from './path-within.js';
 import { FairspecError } from './errors.js';
 
-/** What the engine reads from a model folder besides onnx/ (src/engine/model-config.ts, tokenizer.ts, model-pack.ts, model-dtype.ts). */
-export const MODEL_FILES: readonly string[] = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'fairspec.json'];
-/** onnx/ holds the graph and any external weights it names; every entry counts, at most this many levels and entries. */
+/**
+ * What the engine reads from a drafter folder besides onnx/ and tables/ (src/engine/model-config.ts,
+ * tokenizer.ts, model-pack.ts, model-dtype.ts, and the manifests of src/engine/drafter-model.ts).
+ */
+export const MODEL_FILES: readonly string[] = [
+  'config.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'fairspec.json',
+  'ngram.json',
+  'prompt-lookup.json',
+];
+/** Folders read whole: onnx/ (the graph and the external weights it names) and tables/ (n-gram tables). */
+const MODEL_DIRS: readonly string[] = ['onnx', 'tables'];
+/** Every entry of those counts, at most this many levels and entries. */
 const MAX_ONNX_DEPTH = 4;
 const MAX_ONNX_ENTRIES = 1000;
 
@@ -52,12 +65,12 @@ export async function confineModelFiles(folder: string, realRoots: readonly stri
   const walk = async (relativeDir: string, depth: number): Promise<void> => {
     for (const entry of await readdir(join(folder, relativeDir))) {
       if (++entries > MAX_ONNX_ENTRIES || depth > MAX_ONNX_DEPTH) {
-        throw new FairspecError('FS_INVALID_DRAFTER_MODEL', `'${show('onnx')}' holds more than ${MAX_ONNX_ENTRIES} entries or ${MAX_ONNX_DEPTH} levels.`, 'path');
+        throw new FairspecError('FS_INVALID_DRAFTER_MODEL', `'${show(relativeDir)}' holds more than ${MAX_ONNX_ENTRIES} entries or ${MAX_ONNX_DEPTH} levels.`, 'path');
       }
       const child = posix.join(relativeDir, entry);
       if ((await check(child, 'any')) !== null) await walk(child, depth + 1);
     }
   };
   // Missing, or a file where the folder should be: the engine says so.
-  if ((await check('onnx', 'any')) !== null) await walk('onnx', 1);
+  for (const dir of MODEL_DIRS) if ((await check(dir, 'any')) !== null) await walk(dir, 1);
 }

@@ -1,6 +1,7 @@
 // The engine's named drafters, which can be replaced while the engine runs (an operator rolls out
 // a retrained drafter without a restart). The new folder is checked exactly as at boot
-// (vocabulary, config, ONNX inputs and outputs) before anything changes, so a bad folder leaves
+// (drafter-model.ts: vocabulary, config, ONNX inputs and outputs, or every n-gram table) before
+// anything changes, so a bad folder leaves
 // the old drafter serving. A generation takes its drafter when it starts running and keeps that
 // model to its end; a replaced model's onnxruntime session is released as soon as no generation
 // holds it (at once when none does), not left to the garbage collector, since a session's native
@@ -8,13 +9,9 @@
 // which each result carries, so the router can tell observations of the old model from the new
 // one's.
 
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { CausalLM, type CausalLMOptions } from './causal-lm.js';
+import { basename, dirname, resolve } from 'node:path';
+import { loadDrafterModel, type DrafterKind, type DrafterLoadContext, type DrafterModel } from './drafter-model.js';
 import { EngineError } from './errors.js';
-import type { ModelConfig } from './model-config.js';
-import { checkDrafterVocabulary } from './model-pack.js';
-import type { TextTokenizer } from './tokenizer.js';
 
 /** A drafter as listed by Engine.drafters(). */
 export interface DrafterInfo {
@@ -23,16 +20,18 @@ export interface DrafterInfo {
   id: string;
   /** Absolute path of the model folder. */
   source: string;
+  kind: DrafterKind;
   /** Increases with every model the engine loads; results name the revision that drafted them. */
   revision: number;
   /** When this model was loaded (ms since the epoch). */
   loadedAt: number;
-  numLayers: number;
-  hiddenSize: number;
+  /** A neural drafter's shape; null for the other kinds. */
+  numLayers: number | null;
+  hiddenSize: number | null;
   vocabSize: number;
   contextLength: number;
-  /** Bytes of the folder's onnx/ files (graph and external weights); null if unreadable. */
-  onnxBytes: number | null;
+  /** Bytes of the files loaded (a neural drafter's ONNX graph and weights, n-gram tables); null if unreadable. */
+  bytes: number | null;
   /** Generations running with this model now. */
   inUse: number;
 }
@@ -46,7 +45,7 @@ export interface DrafterSwap {
 /** One loaded drafter model and the generations holding it. */
 export interface DrafterSlot {
   readonly name: string;
-  readonly model: CausalLM;
+  readonly model: DrafterModel;
   readonly revision: number;
   readonly loadedAt: number;
   users: number;
@@ -54,32 +53,23 @@ export interface DrafterSlot {
   retired: boolean;
 }
 
-export type ModelLoadOptions = Pick<CausalLMOptions, 'intraOpNumThreads' | 'compactDeadFraction' | 'dtype'>;
-
 export class DrafterPool {
   readonly #drafters = new Map<string, DrafterSlot>();
   /** Replaced drafters still held by a running generation. */
   readonly #retiring = new Set<DrafterSlot>();
-  readonly #verifierConfig: ModelConfig;
-  readonly #tokenizer: TextTokenizer;
-  readonly #modelOptions: ModelLoadOptions;
+  readonly #context: DrafterLoadContext;
   readonly #replacedListeners: ((name: string, revision: number) => void)[] = [];
   #revision = 0;
   #swaps: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   constructor(
-    drafters: ReadonlyMap<string, CausalLM>,
-    /** A new drafter is checked against the verifier's config and tokenizer. */
-    verifierConfig: ModelConfig,
-    tokenizer: TextTokenizer,
-    /** How replace() loads a drafter's session. */
-    modelOptions: ModelLoadOptions,
+    drafters: ReadonlyMap<string, DrafterModel>,
+    /** A new drafter is checked against the verifier's config and tokenizer, and loaded with its model options. */
+    context: DrafterLoadContext,
   ) {
     for (const [name, model] of drafters) this.#drafters.set(name, this.#slot(name, model));
-    this.#verifierConfig = verifierConfig;
-    this.#tokenizer = tokenizer;
-    this.#modelOptions = modelOptions;
+    this.#context = context;
   }
 
   get names(): string[] {
@@ -92,7 +82,7 @@ export class DrafterPool {
   }
 
   /** The current models; at close, once every generation has ended, the only ones loaded. */
-  get models(): CausalLM[] {
+  get models(): DrafterModel[] {
     return [...this.#drafters.values()].map((s) => s.model);
   }
 
@@ -126,8 +116,7 @@ export class DrafterPool {
 
   async #replace(name: string, folder: string, id: string | undefined): Promise<DrafterSwap> {
     if (this.#closed) throw new EngineError('FS_ENGINE_CLOSED', 'the engine is closed');
-    await checkDrafterVocabulary(name, folder, this.#verifierConfig, this.#tokenizer);
-    const model = await CausalLM.load(folder, { ...this.#modelOptions, id: id ?? `${basename(dirname(folder))}/${basename(folder)}` });
+    const model = await loadDrafterModel(name, folder, id ?? `${basename(dirname(folder))}/${basename(folder)}`, this.#context);
     if (this.#closed) {
       await model.release();
       throw new EngineError('FS_ENGINE_CLOSED', 'the engine is closed');
@@ -170,26 +159,28 @@ export class DrafterPool {
     if (slot.retired && slot.users === 0 && this.#retiring.delete(slot)) await releaseQuietly(slot.model);
   }
 
-  #slot(name: string, model: CausalLM): DrafterSlot {
+  #slot(name: string, model: DrafterModel): DrafterSlot {
     return { name, model, revision: ++this.#revision, loadedAt: Date.now(), users: 0, retired: false };
   }
 
   /** The slot as of now (inUse is read before the file sizes are). */
   async #info(slot: DrafterSlot): Promise<DrafterInfo> {
     const { model } = slot;
+    const config = model.lm?.config;
     const info = {
       name: slot.name,
       id: model.id,
       source: model.dir,
+      kind: model.kind,
       revision: slot.revision,
       loadedAt: slot.loadedAt,
-      numLayers: model.config.numLayers,
-      hiddenSize: model.config.hiddenSize,
-      vocabSize: model.config.vocabSize,
-      contextLength: model.config.contextLength,
+      numLayers: config?.numLayers ?? null,
+      hiddenSize: config?.hiddenSize ?? null,
+      vocabSize: config?.vocabSize ?? this.#context.verifierConfig.vocabSize,
+      contextLength: config?.contextLength ?? this.#context.verifierConfig.contextLength,
       inUse: slot.users,
     };
-    return { ...info, onnxBytes: await onnxBytes(model.modelPath) };
+    return { ...info, bytes: await model.bytes() };
   }
 
   #unknown(name: string): EngineError {
@@ -201,29 +192,10 @@ export class DrafterPool {
 }
 
 /**
- * Size of the loaded graph and its external data (model_fp16.onnx: model_fp16.onnx_data,
- * model_fp16.onnx_data_1, ...), not of the other dtypes' files beside it; null if unreadable.
- */
-async function onnxBytes(modelPath: string): Promise<number | null> {
-  try {
-    const onnx = dirname(modelPath);
-    const file = basename(modelPath);
-    const names = (await readdir(onnx)).filter((n) => n === file || n.startsWith(`${file}_data`));
-    const sizes = await Promise.all(names.map(async (n) => {
-      const s = await stat(join(onnx, n));
-      return s.isFile() ? s.size : 0;
-    }));
-    return sizes.reduce((a, b) => a + b, 0);
-  } catch {
-    return null;
-  }
-}
-
-/**
  * Releases a replaced model's session. The swap (or the generation that held the model) has
  * already succeeded; a failure to free native memory must not turn it into an error.
  */
-async function releaseQuietly(model: CausalLM): Promise<void> {
+async function releaseQuietly(model: DrafterModel): Promise<void> {
   try {
     await model.release();
   } catch {

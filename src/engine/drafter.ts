@@ -22,6 +22,8 @@ export interface DraftRequest {
   committed: readonly number[];
   gamma: number;
   sampler: TokenSampler;
+  /** The request's language as routed (null: none detected), for drafters with one model per language. */
+  language: string | null;
 }
 
 export interface Drafter {

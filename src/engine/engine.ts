@@ -4,8 +4,9 @@
 
 import { CausalLM } from './causal-lm.js';
 import { assertFitsContext } from './context-window.js';
-import { ModelDrafter } from './drafter.js';
-import { DrafterPool, type DrafterInfo, type DrafterSlot, type DrafterSwap, type ModelLoadOptions } from './drafter-pool.js';
+import type { Drafter } from './drafter.js';
+import { loadDrafterModel, type DrafterModel, type ModelLoadOptions } from './drafter-model.js';
+import { DrafterPool, type DrafterInfo, type DrafterSlot, type DrafterSwap } from './drafter-pool.js';
 import { EngineError } from './errors.js';
 import { readPack, type EngineModelPaths } from './model-pack.js';
 import type { ModelDtype } from './model-dtype.js';
@@ -43,13 +44,14 @@ export async function loadEngine(source: string | EngineModelPaths, options: Eng
   const { paths, tokenizer } = await readPack(source);
   const modelOptions = { intraOpNumThreads: options.intraOpNumThreads, compactDeadFraction: options.compactDeadFraction, dtype: options.dtype };
   const drafterOptions = { ...modelOptions, intraOpNumThreads: options.drafterIntraOpNumThreads ?? 1 };
-  const loaded: CausalLM[] = [];
+  const loaded: Array<{ release(): Promise<void> }> = [];
   try {
     const verifier = await CausalLM.load(paths.verifier, { ...modelOptions, id: paths.verifierId });
     loaded.push(verifier);
-    const drafters = new Map<string, CausalLM>();
+    const drafters = new Map<string, DrafterModel>();
+    const context = { verifierConfig: verifier.config, tokenizer, modelOptions: drafterOptions };
     for (const [name, dir] of Object.entries(paths.drafters ?? {})) {
-      const model = await CausalLM.load(dir, { ...drafterOptions, id: paths.drafterIds?.[name] });
+      const model = await loadDrafterModel(name, dir, paths.drafterIds?.[name] ?? dir, context);
       loaded.push(model);
       drafters.set(name, model);
     }
@@ -72,7 +74,7 @@ export class Engine {
   readonly #tokenizerWorker: TokenizerWorker;
   readonly #scheduler: Scheduler;
   /** One batched drafter per drafter model in use, and how many generations use it. */
-  readonly #drafters = new Map<DrafterSlot['model'], { drafter: ModelDrafter; users: number }>();
+  readonly #drafters = new Map<DrafterModel, { drafter: Drafter; users: number }>();
   readonly #stepListeners: Array<(step: StepReport) => void> = [];
   #pending = 0;
   #closed = false;
@@ -81,7 +83,7 @@ export class Engine {
   constructor(
     tokenizer: TextTokenizer,
     verifier: CausalLM,
-    drafters: ReadonlyMap<string, CausalLM>,
+    drafters: ReadonlyMap<string, DrafterModel>,
     maxDraftLength = 16,
     /** How replaceDrafter() loads a drafter's session. */
     modelOptions: ModelLoadOptions = {},
@@ -89,7 +91,7 @@ export class Engine {
   ) {
     this.tokenizer = tokenizer;
     this.verifier = verifier;
-    this.#pool = new DrafterPool(drafters, verifier.config, tokenizer, modelOptions);
+    this.#pool = new DrafterPool(drafters, { verifierConfig: verifier.config, tokenizer, modelOptions });
     this.#tokenizerWorker = new TokenizerWorker(tokenizer.source.json, tokenizer.source.config);
     this.maxDraftLength = maxDraftLength;
     this.#scheduler = new Scheduler(verifier, {
@@ -249,6 +251,7 @@ export class Engine {
         draftLength: slot ? options.draftLength : 0,
         promptIds,
         sampler,
+        language: options.language ?? null,
         maxTokens: options.maxTokens,
         stop: options.stop,
         eosTokenIds: options.ignoreEos ? [] : this.eosTokenIds,
@@ -276,10 +279,10 @@ export class Engine {
     }
   }
 
-  #useDrafter(slot: DrafterSlot): ModelDrafter {
+  #useDrafter(slot: DrafterSlot): Drafter {
     let entry = this.#drafters.get(slot.model);
     if (!entry) {
-      entry = { drafter: new ModelDrafter(slot.name, slot.model), users: 0 };
+      entry = { drafter: slot.model.newDrafter(slot.name), users: 0 };
       this.#drafters.set(slot.model, entry);
     }
     entry.users++;

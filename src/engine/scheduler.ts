@@ -281,7 +281,13 @@ export class Scheduler {
       const t0 = performance.now();
       try {
         const proposed = await drafter.propose(
-          sequences.map((s) => ({ sequence: s, committed: s.committed, gamma: s.draftLengthFor(Math.max(0, capOf(s))), sampler: s.spec.sampler })),
+          sequences.map((s) => ({
+            sequence: s,
+            committed: s.committed,
+            gamma: s.draftLengthFor(Math.max(0, capOf(s))),
+            sampler: s.spec.sampler,
+            language: s.spec.language ?? null,
+          })),
         );
         sequences.forEach((s, i) => drafts.set(s, proposed[i]!));
       } catch (err) {

@@ -41,6 +41,8 @@ export interface SequenceSpec {
   draftLength: number;
   promptIds: readonly number[];
   sampler: TokenSampler;
+  /** The request's language as routed, for drafters with one model per language; null: none detected. */
+  language?: string | null | undefined;
   maxTokens: number;
   stop: readonly string[];
   eosTokenIds: readonly number[];

@@ -1,6 +1,7 @@
 // The model pack's tokenizer (tokenizer.json + optional tokenizer_config.json), through
 // @huggingface/tokenizers: no hand-written tokenization.
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -92,6 +93,15 @@ export class TextTokenizer {
   /** Number of entries, added tokens included. */
   get vocabSize(): number {
     return this.#vocab.size;
+  }
+
+  /**
+   * SHA-256 of the vocabulary (token and id, in id order): what a drafter's file that holds no
+   * tokenizer.json (an n-gram table) records to show which vocabulary its token ids belong to.
+   */
+  get vocabularyDigest(): string {
+    const entries = [...this.#vocab].sort((a, b) => a[1] - b[1]);
+    return createHash('sha256').update(JSON.stringify(entries)).digest('hex');
   }
 
   /** Same tokens with the same ids (drafters must share the verifier's vocabulary). */

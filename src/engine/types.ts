@@ -41,6 +41,8 @@ export interface GenerateOptions extends SamplingOptions, LogitsOptions {
    * loop); they must be the tokenizer's encoding of the prompt.
    */
   promptIds?: readonly number[];
+  /** The request's language as routed (null or absent: none detected); the n-gram drafter drafts with its table. */
+  language?: string | null;
   /**
    * Generations with the same group (one request's choices) share rows fairly with other groups
    * (scheduler.ts); default: a group of its own.

@@ -48,7 +48,7 @@ t.test('replaceDrafter swaps the model behind a name: new revision, id and sourc
   t.same(engine.drafterNames, ['fast', 'slow']);
   const [fast0, slow0] = await engine.drafters();
   t.match(slow0, { name: 'slow', id: 'swap-pack/drafter-slow', source: SLOW, numLayers: 36, hiddenSize: 32, vocabSize: 257, contextLength: 128, inUse: 0 });
-  t.ok(slow0!.onnxBytes! > 100_000);
+  t.ok(slow0!.bytes! > 100_000);
   t.not(fast0!.revision, slow0!.revision);
   const options = { ...GREEDY, drafter: 'slow', draftLength: 3, maxTokens: 30 };
   const before = await engine.generate('Hello', options);

@@ -79,7 +79,7 @@ t.test('a pack counts drafters of any dtype, and a drafter without the file of i
   t.teardown(() => engine.close());
   t.equal(engine.verifier.dtype, 'fp16');
   const [drafter] = await engine.drafters();
-  t.equal(drafter?.onnxBytes, statSync(join(pack, 'drafter-tiny', 'onnx', 'model_fp16.onnx')).size, 'onnx_bytes: the loaded file only');
+  t.equal(drafter?.bytes, statSync(join(pack, 'drafter-tiny', 'onnx', 'model_fp16.onnx')).size, 'onnx_bytes: the loaded file only');
 
   unlinkSync(join(pack, 'drafter-tiny', 'onnx', 'model_fp16.onnx'));
   t.same(Object.keys((await packModelPaths(pack)).drafters ?? {}), [], 'a folder without any model*.onnx is no drafter');
@@ -91,5 +91,5 @@ t.test('onnx_bytes counts the loaded graph and its external data', async (t) => 
   t.teardown(() => engine.close());
   const [drafter] = await engine.drafters();
   const size = (name: string) => statSync(join(verifier, 'onnx', name)).size;
-  t.equal(drafter?.onnxBytes, size('model.onnx') + size('model.onnx_data'), 'not model_fp16.onnx beside them');
+  t.equal(drafter?.bytes, size('model.onnx') + size('model.onnx_data'), 'not model_fp16.onnx beside them');
 });
