@@ -6,8 +6,8 @@
 // Its folder holds ngram.json and the tables:
 //   { "format": "fairspec-ngram", "version": 1, "vocab_size": 257, "order": 6,
 //     "vocabulary_sha256": "<TextTokenizer.vocabularyDigest of the verifier it was built for>",
-//     "tables": { "en": "tables/en.bin", ... }, "fallback": "tables/all.bin" }
-// A request drafts with its language's table ('zh-Hant' falls back to 'zh'), else the fallback
+//     "tables": { "en": "tables/en.bin", "am": "tables/script-Ethiopic.bin", ... }, "fallback": "tables/all.bin" }
+// Languages with little text share their script's table. A request drafts with its language's table ('zh-Hant' falls back to 'zh'), else the fallback
 // table. Every table is read and checked at load: one bad file fails the whole load, naming the
 // file, so a pack or a swap never serves with some languages' tables missing.
 //
@@ -86,7 +86,7 @@ export async function loadNgramTables(name: string, dir: string, verifier: { voc
     }
     let table: NgramTable;
     try {
-      table = NgramTable.decode(data);
+      table = NgramTable.read(data);
     } catch (err) {
       if (err instanceof NgramTableError) return fail(file, err.message, err);
       throw err;
@@ -96,9 +96,18 @@ export async function loadNgramTables(name: string, dir: string, verifier: { voc
     bytes += data.length;
     return table;
   };
+  // Languages may share a table (one per script): each file is read once.
+  const loaded = new Map<string, NgramTable>();
+  const loadOnce = async (file: unknown, what: string): Promise<NgramTable> => {
+    const known = typeof file === 'string' ? loaded.get(normalize(file)) : undefined;
+    if (known) return known;
+    const table = await load(file, what);
+    loaded.set(normalize(file as string), table);
+    return table;
+  };
   const byLanguage = new Map<string, NgramTable>();
-  for (const [language, file] of Object.entries(files as Record<string, unknown>)) byLanguage.set(language, await load(file, `table of ${language}`));
-  const fallback = await load(manifest.fallback, 'fallback table');
+  for (const [language, file] of Object.entries(files as Record<string, unknown>)) byLanguage.set(language, await loadOnce(file, `table of ${language}`));
+  const fallback = await loadOnce(manifest.fallback, 'fallback table');
   return { byLanguage, fallback, order: order as number, bytes };
 }
 

@@ -21,11 +21,13 @@
 //   tokens   u16[m]    next tokens, padded to 4 bytes
 //   counts   u32[m]    c(h, x)
 //   crc32    u32       of everything before it
+// A file may hold the table gzip-compressed (the pipeline ships them so: about 40 % of the size,
+// the keys being hashes are what stays); read() takes either.
 // Contexts are keyed by a 32-bit hash of their length and tokens. A collision merges two
 // contexts' counts into one (the builder sums them): a slightly worse q, never a wrong output,
 // since the verifier decides every token.
 
-import { crc32 } from 'node:zlib';
+import { crc32, gunzipSync } from 'node:zlib';
 
 const MAGIC = 0x474e5346; // 'FSNG' read as a little-endian u32
 const VERSION = 1;
@@ -83,6 +85,20 @@ export class NgramTable {
 
   get entries(): number {
     return this.#tokens.length;
+  }
+
+  /** decode() of the file's bytes, gunzipped first when they are a gzip stream. */
+  static read(bytes: Uint8Array): NgramTable {
+    if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      let raw: Uint8Array;
+      try {
+        raw = gunzipSync(bytes);
+      } catch (err) {
+        throw new NgramTableError(`not a whole gzip stream (truncated or corrupt: ${(err as Error).message})`);
+      }
+      return NgramTable.decode(raw);
+    }
+    return NgramTable.decode(bytes);
   }
 
   /**

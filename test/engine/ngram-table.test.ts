@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { contextKey, NgramTable, NgramTableError } from '../../src/engine/ngram-table.js';
 import { countNgrams } from '../../models/training/ngram/count-ngrams.js';
@@ -44,6 +45,17 @@ t.test('a damaged table is refused with what is wrong', async (t) => {
   refuse(version, /version 9/, 'a newer version');
   t.ok(new NgramTableError('x') instanceof Error);
   t.equal(NgramTable.decode(good).order, 3);
+});
+
+t.test('read() takes a table as is or gzipped, and refuses a broken gzip stream', async (t) => {
+  const good = NgramTable.encode(V, 3, countNgrams([bytes('hello hello')], { order: 3, minCount: 1, minContextCount: 1 }));
+  const zipped = gzipSync(good);
+  t.same(NgramTable.read(zipped).logits(bytes('hel')), NgramTable.decode(good).logits(bytes('hel')));
+  t.same(NgramTable.read(good).logits(bytes('hel')), NgramTable.decode(good).logits(bytes('hel')));
+  t.throws(() => NgramTable.read(zipped.subarray(0, zipped.length - 9)), { name: 'NgramTableError', message: /gzip stream \(truncated or corrupt/ });
+  const flipped = Uint8Array.from(zipped);
+  flipped[flipped.length - 6]! ^= 1; // the gzip trailer's CRC of the content
+  t.throws(() => NgramTable.read(flipped), { name: 'NgramTableError' });
 });
 
 t.test('counting: one entry per context, and the empty context counts every token', async (t) => {

@@ -4,11 +4,13 @@
 // (chi-square at significance 0.001). Bad folders fail the load naming the file; swaps between
 // kinds work and a bad one leaves the old drafter serving.
 
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadEngine, type Engine } from '../../src/engine/index.js';
+import { loadNgramTables, tableFor } from '../../src/engine/ngram-drafter.js';
 import { NgramTable } from '../../src/engine/ngram-table.js';
 import { lookupContinuation } from '../../src/engine/prompt-lookup-drafter.js';
 import { countNgrams } from '../../models/training/ngram/count-ngrams.js';
@@ -97,6 +99,18 @@ t.test('the n-gram drafter drafts with the request\'s language table, else the f
   t.equal(enUs, en, "'en-Latn' uses the 'en' table");
 });
 
+t.test('languages that share a table file (one per script) load it once', async (t) => {
+  const dir = join(work, 'drafter-shared');
+  cpSync(NGRAM, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'ngram.json'), 'utf8'));
+  manifest.tables = { en: 'tables/en.bin', am: 'tables/all.bin', ti: 'tables/all.bin' };
+  writeFileSync(join(dir, 'ngram.json'), JSON.stringify(manifest));
+  const tables = await loadNgramTables('shared', dir, { vocabSize: VOCAB, vocabularyDigest: tokenizer.vocabularyDigest });
+  t.equal(tableFor(tables, 'am'), tableFor(tables, 'ti'));
+  t.equal(tableFor(tables, 'am'), tables.fallback, 'the fallback names the same file: the same table');
+  t.equal(tables.bytes, statSync(join(dir, 'tables/en.bin')).size + statSync(join(dir, 'tables/all.bin')).size, 'each file counted once');
+});
+
 /** The verifier's distribution after `ids` at temperature 1. */
 async function verifierDistribution(ids: number[]): Promise<Float64Array> {
   const rows = await engine.verifier.forward(engine.verifier.newCache(), ids);
@@ -182,6 +196,7 @@ t.test('a bad n-gram folder stops the load, naming the file', async (t) => {
       'FS_MODEL_LOAD',
     ],
     ['missing', (d) => rmSync(join(d, 'tables/en.bin')), /tables\/en\.bin: cannot be read/, 'FS_MODEL_LOAD'],
+    ['truncated-gzip', (d) => writeFileSync(join(d, 'tables/en.bin'), gzipSync(readFileSync(join(d, 'tables/en.bin'))).subarray(0, 60)), /tables\/en\.bin: not a whole gzip stream/, 'FS_MODEL_LOAD'],
     [
       'other-vocabulary',
       (d) => writeFileSync(join(d, 'ngram.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(d, 'ngram.json'), 'utf8')), vocabulary_sha256: '0'.repeat(64) })),
