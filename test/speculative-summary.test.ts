@@ -7,6 +7,7 @@ const stats = (over: Partial<SpeculativeStats> = {}): SpeculativeStats => ({
   draftLength: 4,
   drafts: 5,
   draftedTokens: 20,
+  requestedTokens: 20,
   acceptedTokens: 15,
   acceptedPerPosition: [5, 4, 3, 3],
   alphaSum: 14.2,

@@ -280,15 +280,15 @@ export class Scheduler {
     for (const [drafter, sequences] of byDrafter) {
       const t0 = performance.now();
       try {
-        const proposed = await drafter.propose(
-          sequences.map((s) => ({
-            sequence: s,
-            committed: s.committed,
-            gamma: s.draftLengthFor(Math.max(0, capOf(s))),
-            sampler: s.spec.sampler,
-            language: s.spec.language ?? null,
-          })),
-        );
+        const requests = sequences.map((s) => ({
+          sequence: s,
+          committed: s.committed,
+          gamma: s.draftLengthFor(Math.max(0, capOf(s))),
+          sampler: s.spec.sampler,
+          language: s.spec.language ?? null,
+        }));
+        for (const r of requests) r.sequence.stats.requestedTokens += r.gamma;
+        const proposed = await drafter.propose(requests);
         sequences.forEach((s, i) => drafts.set(s, proposed[i]!));
       } catch (err) {
         for (const s of sequences) s.dropDrafter(err instanceof Error ? err : new Error(String(err)));

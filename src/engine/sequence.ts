@@ -66,6 +66,7 @@ export function emptyStats(drafter: string | null, draftLength: number): Specula
     draftLength,
     drafts: 0,
     draftedTokens: 0,
+    requestedTokens: 0,
     acceptedTokens: 0,
     acceptedPerPosition: new Array<number>(draftLength).fill(0),
     alphaSum: 0,

@@ -83,6 +83,11 @@ export interface SpeculativeStats {
   /** Number of draft proposals (verifier steps that checked at least one drafted token). */
   drafts: number;
   draftedTokens: number;
+  /**
+   * Draft positions asked of the drafter (γ per step, after the step's caps). A drafter may
+   * propose fewer (prompt lookup proposes nothing where the context does not repeat itself).
+   */
+  requestedTokens: number;
   acceptedTokens: number;
   /** acceptedPerPosition[i]: drafts whose token at position i (0-based) was accepted. */
   acceptedPerPosition: number[];

@@ -205,14 +205,17 @@ export class AdaptivePolicy {
       return;
     }
     if (!this.#drafters.includes(drafter)) throw new RangeError(`unknown drafter '${drafter}' (the pack has: ${this.#drafters.join(', ')})`);
-    if (stats.draftedTokens === 0 || !usableStats(stats)) return;
+    // A drafter is judged on the positions asked of it, not only those it filled: S(γ) assumes γ
+    // drafts every step, so a position prompt lookup left empty counts as one that accepted nothing.
+    const positions = Math.max(stats.draftedTokens, Number.isFinite(stats.requestedTokens) ? stats.requestedTokens : 0);
+    if (positions === 0 || !usableStats(stats, positions)) return;
     if (!currentModel) {
       this.#costs.observeVerify(draftLength, stats.verifyMs, stats.verifierSteps);
       return;
     }
-    this.#estimate(key, drafter, 'sampled').observe(stats.alphaSum, stats.draftedTokens);
-    this.#estimate(key, drafter, 'greedy').observe(stats.greedyMatches, stats.draftedTokens);
-    this.#costs.observeSpeculative(drafter, draftLength, stats.draftMs, stats.draftedTokens, stats.verifyMs, stats.verifierSteps);
+    this.#estimate(key, drafter, 'sampled').observe(stats.alphaSum, positions);
+    this.#estimate(key, drafter, 'greedy').observe(stats.greedyMatches, positions);
+    this.#costs.observeSpeculative(drafter, draftLength, stats.draftMs, positions, stats.verifyMs, stats.verifierSteps);
   }
 
   /**
@@ -334,10 +337,10 @@ export class AdaptivePolicy {
   }
 }
 
-/** Counts an acceptance estimate can take: finite, alphaSum and greedyMatches within [0, draftedTokens]. */
-function usableStats(s: SpeculativeStats): boolean {
+/** Counts an acceptance estimate can take: finite, alphaSum and greedyMatches within [0, draftedTokens <= positions]. */
+function usableStats(s: SpeculativeStats, positions: number): boolean {
   const within = (x: number) => Number.isFinite(x) && x >= 0 && x <= s.draftedTokens * (1 + 1e-9) + 1e-6;
-  return Number.isFinite(s.draftedTokens) && s.draftedTokens > 0 && within(s.alphaSum) && within(s.greedyMatches);
+  return Number.isFinite(s.draftedTokens) && Number.isFinite(positions) && positions > 0 && within(s.alphaSum) && within(s.greedyMatches);
 }
 
 function checkOptions(o: AdaptivePolicyOptions): void {

@@ -10,8 +10,9 @@
 //                                     prior where udhr_served has no value
 //   ...languages[LANG].greedy_agreement   (udhr) mean [argmax p == argmax q]: the greedy
 //                                     regime's prior (absent in older packs)
-//   cost.c                            drafter / verifier step time, one value for every drafter
-//                                     (they share an architecture)
+//   cost.c                            drafter / verifier step time, one value for every drafter the
+//                                     report evaluated (the neural ones: they share an architecture);
+//                                     the zero-cost drafters get theirs once timed
 // The report names drafters by folder ('drafter-scdf'), the engine by what follows the prefix
 // ('scdf'); both spellings are accepted. Drafters the pack does not ship, and values out of range,
 // are skipped and listed, so a stale or partial report degrades to weaker priors, never to a
@@ -50,6 +51,7 @@ export function offlineEstimates(report: unknown, drafters: readonly string[]): 
     return out;
   }
   const sets = isObject(report.sets) ? report.sets : {};
+  const evaluated = new Set<string>();
   // Teacher-forced first, so that a served value, where there is one, replaces it.
   for (const set of ['udhr', 'udhr_served'] as const) {
     const drafterEntries = isObject(sets[set]) && isObject(sets[set].drafters) ? sets[set].drafters : {};
@@ -59,6 +61,7 @@ export function offlineEstimates(report: unknown, drafters: readonly string[]): 
         out.skipped.push(`sets.${set}.drafters.${key}: not a drafter of the pack`);
         continue;
       }
+      evaluated.add(drafter);
       const languages = isObject(entry) && isObject(entry.languages) ? entry.languages : {};
       for (const [language, value] of Object.entries(languages)) {
         const at = `sets.${set}.drafters.${key}.languages.${language}`;
@@ -75,7 +78,7 @@ export function offlineEstimates(report: unknown, drafters: readonly string[]): 
   }
   const c = isObject(report.cost) ? report.cost.c : undefined;
   if (typeof c === 'number' && Number.isFinite(c) && c >= 0) {
-    for (const drafter of drafters) out.cost[drafter] = c;
+    for (const drafter of evaluated) out.cost[drafter] = c;
   } else if (c !== undefined) {
     out.skipped.push(`cost.c = ${JSON.stringify(c)}: not a finite number >= 0`);
   }

@@ -20,6 +20,7 @@ const result: GenerateResult = {
     draftLength: 3,
     drafts: 2,
     draftedTokens: 6,
+    requestedTokens: 6,
     acceptedTokens: 3,
     acceptedPerPosition: [2, 1, 0],
     alphaSum: 4.5,

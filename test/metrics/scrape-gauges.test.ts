@@ -40,10 +40,10 @@ t.test('routing: draft length, expected speed-up, alpha and c per bounded langua
   t.same(await lines(registry, 'fairspec_routing_greedy_draft_length{'), ['fairspec_routing_greedy_draft_length{language="en"} 2']);
 
   const spec: SpeculativeStats = {
-    drafter: 'd-scdf', draftLength: 5, drafts: 20, draftedTokens: 100, acceptedTokens: 60, acceptedPerPosition: [],
+    drafter: 'd-scdf', draftLength: 5, drafts: 20, draftedTokens: 100, requestedTokens: 100, acceptedTokens: 60, acceptedPerPosition: [],
     alphaSum: 60, greedyMatches: 30, crossEntropySum: 0, verifierSteps: 20, draftMs: 50, verifyMs: 200,
   };
-  const plain: SpeculativeStats = { ...spec, drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, acceptedTokens: 0, alphaSum: 0, verifierSteps: 100, draftMs: 0, verifyMs: 1000 };
+  const plain: SpeculativeStats = { ...spec, drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, requestedTokens: 0, acceptedTokens: 0, alphaSum: 0, verifierSteps: 100, draftMs: 0, verifyMs: 1000 };
   planner.observe('en', plain);
   planner.observe('en', spec);
   planner.observe('pt', spec);

@@ -25,13 +25,13 @@ const T0 = 10; // plain verifier ms per step
 function spec(drafter: string, gamma: number, alpha: number, c: number, tokens = 100, v = 1, agreement = alpha): SpeculativeStats {
   const steps = Math.ceil(tokens / gamma);
   return {
-    drafter, draftLength: gamma, drafts: steps, draftedTokens: tokens, acceptedTokens: Math.round(alpha * tokens),
+    drafter, draftLength: gamma, drafts: steps, draftedTokens: tokens, requestedTokens: tokens, acceptedTokens: Math.round(alpha * tokens),
     acceptedPerPosition: [], alphaSum: alpha * tokens, greedyMatches: Math.round(agreement * tokens), crossEntropySum: 0,
     verifierSteps: steps, draftMs: c * T0 * tokens, verifyMs: v * T0 * steps,
   };
 }
 function plain(steps = 100): SpeculativeStats {
-  return { ...spec('x', 1, 0, 0, 0), drafter: null, draftLength: 0, drafts: 0, verifierSteps: steps, verifyMs: T0 * steps, draftMs: 0 };
+  return { ...spec('x', 1, 0, 0, 0), drafter: null, draftLength: 0, drafts: 0, requestedTokens: 0, verifierSteps: steps, verifyMs: T0 * steps, draftMs: 0 };
 }
 const feed = (p: AdaptivePolicy, lang: string, drafter: string, gamma: number, alpha: number, c: number, requests: number) => {
   for (let i = 0; i < requests; i++) p.observe(lang, drafter, gamma, spec(drafter, gamma, alpha, c));
@@ -97,6 +97,18 @@ t.test('estimates converge to the fed alpha and c', async (t) => {
   t.equal(snap.costs.verifierMsPerStep, T0);
   t.same([scdf.observedTokens, scdf.requests, snap.languages.en!.plainRequests], [20000, 200, 20]);
   t.equal(snap.languages.am!.drafters['d-scdf']!.observedTokens, 0, 'per language');
+});
+
+t.test('a drafter that fills few of the positions asked (prompt lookup) is judged on the positions asked', async (t) => {
+  const p = policy();
+  for (let i = 0; i < 20; i++) p.observe('en', null, 0, plain());
+  // 100 positions asked a request, 20 drafted, all accepted: 0.2 of what was asked.
+  for (let i = 0; i < 50; i++) p.observe('en', 'd-base', 5, { ...spec('d-base', 5, 1, 0.001, 20), requestedTokens: 100, verifierSteps: 20, verifyMs: 20 * T0 });
+  // A request where nothing matched at all still counts: 100 positions, none accepted.
+  p.observe('en', 'd-base', 5, { ...spec('d-base', 5, 0, 0.001, 0), requestedTokens: 100, verifierSteps: 20, verifyMs: 20 * T0 });
+  const base = p.snapshot().languages.en!.drafters['d-base']!;
+  t.ok(Math.abs(base.alpha.mean - 1000 / 5100) < 0.01, `alpha ${base.alpha.mean}: accepted over asked`);
+  t.equal(base.observedTokens, 5100);
 });
 
 t.test('picks the drafter with the higher expected speed-up, at its gamma*', async (t) => {

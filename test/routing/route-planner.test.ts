@@ -18,11 +18,11 @@ const planner = (options: Partial<RoutePlannerOptions> = {}) =>
 function spec(drafter: string, gamma: number, alpha: number, c: number, agreement = alpha): SpeculativeStats {
   const steps = Math.ceil(100 / gamma);
   return {
-    drafter, draftLength: gamma, drafts: steps, draftedTokens: 100, acceptedTokens: Math.round(alpha * 100),
+    drafter, draftLength: gamma, drafts: steps, draftedTokens: 100, requestedTokens: 100, acceptedTokens: Math.round(alpha * 100),
     acceptedPerPosition: [], alphaSum: alpha * 100, greedyMatches: Math.round(agreement * 100), crossEntropySum: 0, verifierSteps: steps, draftMs: c * 10 * 100, verifyMs: 10 * steps,
   };
 }
-const plain: SpeculativeStats = { ...spec('x', 1, 0, 0), drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, alphaSum: 0, greedyMatches: 0, acceptedTokens: 0, draftMs: 0 };
+const plain: SpeculativeStats = { ...spec('x', 1, 0, 0), drafter: null, draftLength: 0, drafts: 0, draftedTokens: 0, requestedTokens: 0, alphaSum: 0, greedyMatches: 0, acceptedTokens: 0, draftMs: 0 };
 const S = { regime: 'sampled' } as const;
 const G = { regime: 'greedy' } as const;
 
