@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Rebuilds the model pack with one command: corpus -> verifier -> baseline drafter ->
-fine-tunes (s-CDF and controls) -> ONNX export -> parity + timing -> report.
+fine-tunes (s-CDF and controls) -> ONNX export -> parity + timing -> report -> zero-cost
+drafters (n-gram tables, prompt lookup) -> routing.json from measured speed-ups.
 
   /usr/bin/python3 models/training/pipeline.py --profile cpu --pack models/default
 
@@ -22,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fairspec_train.profiles import PROFILES  # noqa: E402
 
-STAGES = ["corpus", "verifier", "drafter", "finetune", "export", "check", "report"]
+STAGES = ["corpus", "verifier", "drafter", "finetune", "export", "check", "report", "zero-cost", "route"]
 SHIPPED = ["verifier", "drafter-baseline", "drafter-scdf"]
 EVAL_LANGS_FROM = "udhr.json"
 
@@ -71,7 +72,7 @@ def main():
     ap.add_argument("--pack", default=os.path.join(HERE, "..", "default"))
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
     ap.add_argument("--from", dest="from_stage", choices=STAGES)
-    ap.add_argument("--until", choices=STAGES, default="report")
+    ap.add_argument("--until", choices=STAGES, default=STAGES[-1])
     args = ap.parse_args()
     prof = PROFILES[args.profile]
     py = sys.executable
@@ -126,7 +127,14 @@ def main():
         run([py, "-m", "fairspec_train.report", "--corpus", corpus, "--work", ckpt, "--pack", pack,
              "--verifier-timing", timing["verifier"], "--drafter-timing", timing["drafter-baseline"], *prof["report"]], "report", work)
         run([py, "-m", "fairspec_train.cards", "--pack", pack, "--corpus", corpus], "report", work)
-    print(f"pack ready: {pack}" if args.until == "report" else f"stopped after stage {args.until}")
+    # The zero-cost drafters and the measured routes run in Node on the exported pack (src/engine).
+    node = ["node", "--import", "tsx"]
+    if wanted("zero-cost", os.path.join(pack, "drafter-ngram", "ngram.json")):
+        run([*node, "build_ngram_drafter.ts", "--corpus", corpus, "--verifier", f"{pack}/verifier", "--out", f"{pack}/drafter-ngram", *prof["ngram"]], "zero-cost", work)
+        run([*node, "build_lookup_drafter.ts", "--out", f"{pack}/drafter-lookup"], "zero-cost", work)
+    if wanted("route", os.path.join(pack, "routing-evidence.json")):
+        run([*node, "route_drafters.ts", "--pack", pack, "--languages", eval_langs, *prof["route"]], "route", work)
+    print(f"pack ready: {pack}" if args.until == STAGES[-1] else f"stopped after stage {args.until}")
 
 
 if __name__ == "__main__":

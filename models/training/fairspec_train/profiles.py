@@ -13,6 +13,8 @@ PROFILES = {
                      "--targets", "verifier-samples", "--prompt-bytes", "32", "--select-prompts", "3"],
         "report": ["--max-bytes", "600", "--stride", "96", "--sample-bytes", "24", "--served-prompts", "2", "--served-prompt-bytes", "24", "--served-bytes", "8"],
         "timing_reps": "5",
+        "ngram": ["--min-language-bytes", "30000", "--script-cap-bytes", "4000", "--fallback-cap-bytes", "1000", "--heldout-bytes", "2000"],
+        "route": ["--prompts-per-language", "1", "--max-tokens", "8", "--neural-draft-lengths", "2", "--zero-cost-draft-lengths", "2,4"],
     },
     "cpu": {
         "device": "cpu",
@@ -24,6 +26,8 @@ PROFILES = {
                      "--targets", "verifier-samples", "--prompt-bytes", "128"],
         "report": ["--max-bytes", "6000"],
         "timing_reps": "200",
+        "ngram": [],
+        "route": [],
     },
     "gpu": {
         "device": "cuda",
@@ -35,5 +39,7 @@ PROFILES = {
                      "--lr-sweep", "2.5e-4,5e-4,1e-3,2e-3", "--targets", "verifier-samples", "--prompt-bytes", "128", "--select-prompts", "64"],
         "report": ["--max-bytes", "16000"],
         "timing_reps": "200",
+        "ngram": [],
+        "route": [],
     },
 }

@@ -1,0 +1,63 @@
+// routing.json from measured speed-ups (route_drafters.ts measures them). Per language and regime
+// the fastest candidate (drafter, γ) wins, or plain decoding when none reaches minSpeedup. A few
+// prompts per language leave each figure noisy, and the fastest of sixteen noisy figures is
+// partly luck: so among a language's candidates within `tolerance` of its fastest, the one with
+// the best geometric mean over all languages is taken, which keeps a noisy win from routing a
+// language to a configuration that is fast nowhere else. The default route (languages the file
+// does not list) is the candidate with the best geometric mean, or plain below minSpeedup.
+
+import type { RoutingFile } from '../../src/routing/routing-table.js';
+
+export type Regime = 'sampled' | 'greedy';
+
+export interface Candidate {
+  drafter: string;
+  draftLength: number;
+}
+
+/** Measured speed-up over plain decoding per language, regime and candidate label. */
+export type SpeedupEvidence = Record<string, Record<Regime, Record<string, { speedup: number }>>>;
+
+export const candidateLabel = (c: Candidate): string => `${c.drafter}@${c.draftLength}`;
+
+export interface RoutingChoiceOptions {
+  minSpeedup: number;
+  /** Relative distance to a language's fastest within which candidates count as tied. */
+  tolerance: number;
+}
+
+type Route = { drafter: string | null; draft_length: number };
+const PLAIN: Route = { drafter: null, draft_length: 0 };
+
+export function routingFromEvidence(evidence: SpeedupEvidence, candidates: readonly Candidate[], options: RoutingChoiceOptions): RoutingFile {
+  const languages = Object.keys(evidence).sort();
+  const route = (label: string): Route => {
+    const c = candidates.find((x) => candidateLabel(x) === label);
+    if (!c) throw new RangeError(`no candidate ${label}`);
+    return { drafter: c.drafter, draft_length: c.draftLength };
+  };
+  const table = (regime: Regime) => {
+    const measured = (language: string, label: string): number => {
+      const s = evidence[language]![regime][label]?.speedup;
+      if (!(typeof s === 'number' && s > 0)) throw new RangeError(`no speed-up of ${label} for ${language} (${regime})`);
+      return s;
+    };
+    const geomean = new Map(
+      candidates.map((c) => [candidateLabel(c), Math.exp(languages.reduce((sum, l) => sum + Math.log(measured(l, candidateLabel(c))), 0) / languages.length)]),
+    );
+    const overall = [...geomean.keys()].sort((a, b) => geomean.get(b)! - geomean.get(a)!);
+    const byLanguage: Record<string, Route> = {};
+    for (const language of languages) {
+      const fastest = Math.max(...overall.map((label) => measured(language, label)));
+      if (fastest < options.minSpeedup) {
+        byLanguage[language] = PLAIN;
+        continue;
+      }
+      const pick = overall.find((label) => measured(language, label) >= fastest * (1 - options.tolerance) && measured(language, label) >= options.minSpeedup)!;
+      byLanguage[language] = route(pick);
+    }
+    const best = overall[0];
+    return { default: best !== undefined && geomean.get(best)! >= options.minSpeedup ? route(best) : PLAIN, languages: byLanguage };
+  };
+  return { ...table('sampled'), greedy: table('greedy') };
+}
