@@ -430,6 +430,8 @@ function engineArm(engine: Engine, route: (req: Request) => Route): Generate {
       stop: [],
       drafter: r.drafter,
       draftLength: r.draftLength,
+      // As the server passes it: the n-gram drafter drafts with the language's table.
+      language: req.prompt.language === 'unknown' ? null : req.prompt.language,
     });
     const wall = performance.now() - t0;
     const { draftMs, verifyMs } = result.stats;

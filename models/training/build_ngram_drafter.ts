@@ -156,7 +156,7 @@ const manifest = {
 await writeFile(join(out, 'ngram.json'), `${JSON.stringify(manifest, null, 1)}\n`);
 const seconds = (performance.now() - started) / 1000;
 const training = {
-  stage: 'ngram',
+  stage: 'zero-cost',
   device: `cpu (${cpus()[0]?.model ?? 'unknown'}, one thread)`,
   wall_seconds: Math.round(seconds),
   hyperparameters: { ...options, minLanguageBytes, maxLanguageBytes: int('max-language-bytes'), scriptCapBytes: int('script-cap-bytes'), fallbackCapBytes: int('fallback-cap-bytes'), corpus: args.corpus },
@@ -182,7 +182,7 @@ interpolated down to the uniform distribution, so every token keeps q > 0) are i
 
 ## Built by
 
-\`models/training/build_ngram_drafter.ts\` (the pipeline's \`ngram\` stage) from the corpus's \`train.bin\`
+\`models/training/build_ngram_drafter.ts\` (the pipeline's \`zero-cost\` stage) from the corpus's \`train.bin\`
 (UDHR is never in it), tokenised with the verifier's tokenizer; ${seconds.toFixed(0)} s on ${training.device}.
 Pruning: next tokens seen fewer than ${options.minCount} times in a context, and contexts seen fewer than
 ${options.minContextCount} times, are left out. ngram.json records the verifier vocabulary's SHA-256:
@@ -192,8 +192,8 @@ a pack whose verifier has another vocabulary refuses to load it.
 
 ${totalBytes} bytes in all. Held-out: ${int('heldout-bytes')} tokens of \`heldout.bin\` per table, shared evenly among
 its languages; accuracy is the table's argmax
-against the text's next token, not against the verifier (the report and \`bench/peer-bench.ts\`
-measure acceptance).
+against the text's next token, not against the verifier: the pack's \`routing-evidence.json\`
+(the route stage) has the acceptance rate α and the measured speed-up per language.
 
 | table | languages | training text (MB) | table (MB) | contexts | held-out accuracy | held-out nats/token |
 |---|---|---|---|---|---|---|

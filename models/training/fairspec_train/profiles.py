@@ -14,7 +14,7 @@ PROFILES = {
         "report": ["--max-bytes", "600", "--stride", "96", "--sample-bytes", "24", "--served-prompts", "2", "--served-prompt-bytes", "24", "--served-bytes", "8"],
         "timing_reps": "5",
         "ngram": ["--min-language-bytes", "30000", "--script-cap-bytes", "4000", "--fallback-cap-bytes", "1000", "--heldout-bytes", "2000"],
-        "route": ["--prompts-per-language", "1", "--max-tokens", "8", "--neural-draft-lengths", "2", "--zero-cost-draft-lengths", "2,4"],
+        "route": ["--prompts-per-language", "1", "--prompt-bytes", "48", "--max-tokens", "8", "--neural-draft-lengths", "2", "--zero-cost-draft-lengths", "2,4"],
     },
     "cpu": {
         "device": "cpu",
