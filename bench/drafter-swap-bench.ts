@@ -32,6 +32,7 @@ import { Pool } from 'undici';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
 import { createRandom } from '../src/engine/random.js';
+import { median } from './summary-statistics.js';
 import type { CompletionResponseBody } from '../src/wire/completions.js';
 import type { DrafterSwappedBody } from '../src/wire/drafters.js';
 import type { RoutingResponseBody } from '../src/wire/routing.js';
@@ -160,11 +161,6 @@ class Client {
 
 // ---- statistics ------------------------------------------------------------------------------
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** 95% percentile bootstrap interval of median(a) / median(b) over paired samples. */
 function bootstrapRatio(a: readonly number[], b: readonly number[], seed: number, resamples = 4000): [number, number] {

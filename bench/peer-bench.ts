@@ -63,6 +63,7 @@ import { intOption } from './int-option.js';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { describeMachine, machine } from './machine.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE } from './prompts.js';
+import { geomean, median } from './summary-statistics.js';
 import { UsageError } from './usage-error.js';
 
 // ---- options ---------------------------------------------------------------------------------
@@ -501,13 +502,6 @@ function httpArm(pool: Pool, model: string, speculative: { drafter?: string; dra
 
 // ---- statistics ------------------------------------------------------------------------------
 
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-const geomean = (xs: readonly number[]): number => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 const tps = (r: Run): number => r.tokens / (r.wallMs / 1000);
 
 interface LanguageRow {

@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE, type BenchPrompt } from './prompts.js';
+import { geomean, median } from './summary-statistics.js';
 import { UsageError } from './usage-error.js';
 import { intOption } from './int-option.js';
 import { describeMachine, machine } from './machine.js';
@@ -219,14 +220,7 @@ const isConnectionError = (run: Run): boolean => run.status === null && run.erro
 
 // ---- statistics ------------------------------------------------------------------------------
 
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const geomean = (xs: readonly number[]): number => Math.exp(mean(xs.map(Math.log)));
 const distinct = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 
 interface PromptResult {

@@ -24,6 +24,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { describeMachine } from '../../bench/machine.js';
+import { median } from '../../bench/summary-statistics.js';
 import { cutToBytes, EVALUATION_LANGUAGES, UDHR_FILES, udhrArticles } from '../../bench/prompts.js';
 import { loadEngine } from '../../src/engine/engine.js';
 import { RoutingFileSchema, type RoutingFile } from '../../src/routing/routing-table.js';
@@ -106,11 +107,6 @@ async function measure(): Promise<{ evidence: Evidence; candidates: RouteCandida
   console.log(`${describeMachine()}; ${languages.length} languages x ${promptsPerLanguage} prompts x ${maxTokens} tokens; candidates ${candidates.map(label).join(' ')}`);
 
   const evidence: Evidence = {};
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-  };
 
   const started = performance.now();
   let turn = 0;

@@ -6,6 +6,7 @@
 // language to a configuration that is fast nowhere else. The default route (languages the file
 // does not list) is the candidate with the best geometric mean, or plain below minSpeedup.
 
+import { geomean } from '../../bench/summary-statistics.js';
 import type { RoutingFile } from '../../src/routing/routing-table.js';
 
 export type Regime = 'sampled' | 'greedy';
@@ -42,10 +43,10 @@ export function routingFromEvidence(evidence: SpeedupEvidence, candidates: reado
       if (!(typeof s === 'number' && s > 0)) throw new RangeError(`no speed-up of ${label} for ${language} (${regime})`);
       return s;
     };
-    const geomean = new Map(
-      candidates.map((c) => [candidateLabel(c), Math.exp(languages.reduce((sum, l) => sum + Math.log(measured(l, candidateLabel(c))), 0) / languages.length)]),
+    const overallSpeedup = new Map(
+      candidates.map((c) => [candidateLabel(c), geomean(languages.map((l) => measured(l, candidateLabel(c))))]),
     );
-    const overall = [...geomean.keys()].sort((a, b) => geomean.get(b)! - geomean.get(a)!);
+    const overall = [...overallSpeedup.keys()].sort((a, b) => overallSpeedup.get(b)! - overallSpeedup.get(a)!);
     const byLanguage: Record<string, Route> = {};
     for (const language of languages) {
       const fastest = Math.max(...overall.map((label) => measured(language, label)));
@@ -57,7 +58,7 @@ export function routingFromEvidence(evidence: SpeedupEvidence, candidates: reado
       byLanguage[language] = route(pick);
     }
     const best = overall[0];
-    return { default: best !== undefined && geomean.get(best)! >= options.minSpeedup ? route(best) : PLAIN, languages: byLanguage };
+    return { default: best !== undefined && overallSpeedup.get(best)! >= options.minSpeedup ? route(best) : PLAIN, languages: byLanguage };
   };
   return { ...table('sampled'), greedy: table('greedy') };
 }
