@@ -1,13 +1,12 @@
 // The engine's named drafters, which can be replaced while the engine runs (an operator rolls out
 // a retrained drafter without a restart). The new folder is checked exactly as at boot
 // (drafter-model.ts: vocabulary, config, ONNX inputs and outputs, or every n-gram table) before
-// anything changes, so a bad folder leaves
-// the old drafter serving. A generation takes its drafter when it starts running and keeps that
-// model to its end; a replaced model's onnxruntime session is released as soon as no generation
-// holds it (at once when none does), not left to the garbage collector, since a session's native
-// memory is invisible to V8's heap accounting. Every loaded model gets a new revision number,
-// which each result carries, so the router can tell observations of the old model from the new
-// one's.
+// anything changes, so a bad folder leaves the old drafter serving. A generation takes its
+// drafter when it starts running and keeps that model to its end; a replaced model's onnxruntime
+// session is released as soon as no generation holds it (at once when none does), not left to
+// the garbage collector, since a session's native memory is invisible to V8's heap accounting.
+// Every loaded model gets a new revision number, which each result carries, so the router can
+// tell observations of the old model from the new one's.
 
 import { basename, dirname, resolve } from 'node:path';
 import { loadDrafterModel, type DrafterKind, type DrafterLoadContext, type DrafterModel } from './drafter-model.js';
