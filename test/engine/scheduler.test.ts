@@ -10,7 +10,7 @@ import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import type { GenerateOptions, GenerateResult } from '../../src/engine/types.js';
 import { GPT2_DRAFTER, GPT2_DRAFTER_NOPOS, GPT2_PACK, GPT2_VERIFIER, GREEDY, MODEL_OPTIONS, PROMPTS } from '../fixtures/engine-models.js';
 import { injectFault } from '../fixtures/faulty-model.js';
-import { chiSquare } from '../fixtures/statistics.js';
+import { chiSquare, secondTokenMarginal } from '../fixtures/statistics.js';
 
 t.setTimeout(180_000);
 
@@ -84,12 +84,7 @@ t.test('sampled rows in a batch keep the verifier distribution (first two tokens
     return new TokenSampler(sampling, createRandom(0)).distribution(rows[rows.length - 1]!);
   };
   const p1 = await distribution(promptIds);
-  const p2 = new Float64Array(p1.length);
-  for (let x = 0; x < p1.length; x++) {
-    if (p1[x]! < 1e-4) continue;
-    const px = await distribution([...promptIds, x]);
-    for (let y = 0; y < p2.length; y++) p2[y]! += p1[x]! * px[y]!;
-  }
+  const p2 = await secondTokenMarginal(p1, (x) => distribution([...promptIds, x]), 1e-4);
   const drafter = new ModelDrafter('small', drafterModel);
   const scheduler = new Scheduler(verifier, { maxRows: 8 });
   const first = new Array<number>(p1.length).fill(0);

@@ -18,7 +18,7 @@ import {
   MODEL_OPTIONS,
   PROMPTS,
 } from '../fixtures/engine-models.js';
-import { chiSquare } from '../fixtures/statistics.js';
+import { chiSquare, secondTokenMarginal } from '../fixtures/statistics.js';
 
 // Well under 30 s on an idle machine; the margin is for two cores shared with a training job.
 t.setTimeout(120_000);
@@ -108,13 +108,7 @@ t.test('speculative sampling follows the verifier distribution (first two tokens
     { temperature: 0.8, topK: 30, topP: 0.9 },
   ]) {
     const p1 = await verifierDistribution(verifier, promptIds, sampling);
-    // Marginal of the second token: Σ_x p(x) p(· | x).
-    const p2 = new Float64Array(p1.length);
-    for (let x = 0; x < p1.length; x++) {
-      if (p1[x]! < 1e-4) continue;
-      const px = await verifierDistribution(verifier, [...promptIds, x], sampling);
-      for (let y = 0; y < p2.length; y++) p2[y]! += p1[x]! * px[y]!;
-    }
+    const p2 = await secondTokenMarginal(p1, (x) => verifierDistribution(verifier, [...promptIds, x], sampling), 1e-4);
     const first = new Array<number>(p1.length).fill(0);
     const second = new Array<number>(p1.length).fill(0);
     let drafted = 0;
