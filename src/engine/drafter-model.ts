@@ -13,8 +13,8 @@ import { readModelConfig, type ModelConfig } from './model-config.js';
 import { EngineError } from './errors.js';
 import { TextTokenizer } from './tokenizer.js';
 import { availableDtypes } from './model-dtype.js';
-import { loadNgramTables, NGRAM_MANIFEST, NgramDrafter, type NgramTables } from './ngram-drafter.js';
-import { loadPromptLookupSettings, PROMPT_LOOKUP_MANIFEST, PromptLookupDrafter, type PromptLookupSettings } from './prompt-lookup-drafter.js';
+import { loadNgramTables, NGRAM_MANIFEST, NgramDrafter } from './ngram-drafter.js';
+import { loadPromptLookupSettings, PROMPT_LOOKUP_MANIFEST, PromptLookupDrafter } from './prompt-lookup-drafter.js';
 
 export type DrafterKind = 'neural' | 'ngram' | 'prompt-lookup';
 
@@ -63,8 +63,14 @@ export async function checkDrafterFolder(name: string, dir: string, context: Omi
 /** Loads the drafter in `dir` after checking it against the verifier. */
 export async function loadDrafterModel(name: string, dir: string, id: string, context: DrafterLoadContext): Promise<DrafterModel> {
   const kind = await drafterKindOf(dir);
-  if (kind === 'ngram') return new NgramModel(id, dir, await loadNgramTables(name, dir, ngramVocabulary(context)));
-  if (kind === 'prompt-lookup') return new PromptLookupModel(id, dir, await loadPromptLookupSettings(name, dir), context.verifierConfig.vocabSize);
+  if (kind === 'ngram') {
+    const tables = await loadNgramTables(name, dir, ngramVocabulary(context));
+    return new ZeroCostModel(kind, id, dir, tables.bytes, (n) => new NgramDrafter(n, tables));
+  }
+  if (kind === 'prompt-lookup') {
+    const settings = await loadPromptLookupSettings(name, dir);
+    return new ZeroCostModel(kind, id, dir, 0, (n) => new PromptLookupDrafter(n, settings, context.verifierConfig.vocabSize));
+  }
   await checkDrafterVocabulary(name, dir, context.verifierConfig, context.tokenizer);
   return new NeuralModel(await CausalLM.load(dir, { ...context.modelOptions, id }));
 }
@@ -131,42 +137,19 @@ class NeuralModel implements DrafterModel {
   }
 }
 
-class NgramModel implements DrafterModel {
-  readonly kind = 'ngram';
+/** A drafter that runs no model: its settings or tables are all it holds, and nothing to free. */
+class ZeroCostModel implements DrafterModel {
   readonly lm = null;
   constructor(
+    readonly kind: Exclude<DrafterKind, 'neural'>,
     readonly id: string,
     readonly dir: string,
-    readonly tables: NgramTables,
+    readonly fileBytes: number,
+    readonly newDrafter: (name: string) => Drafter,
   ) {}
 
   async bytes(): Promise<number | null> {
-    return this.tables.bytes;
-  }
-
-  newDrafter(name: string): Drafter {
-    return new NgramDrafter(name, this.tables);
-  }
-
-  async release(): Promise<void> {}
-}
-
-class PromptLookupModel implements DrafterModel {
-  readonly kind = 'prompt-lookup';
-  readonly lm = null;
-  constructor(
-    readonly id: string,
-    readonly dir: string,
-    readonly settings: PromptLookupSettings,
-    readonly vocabSize: number,
-  ) {}
-
-  async bytes(): Promise<number | null> {
-    return 0;
-  }
-
-  newDrafter(name: string): Drafter {
-    return new PromptLookupDrafter(name, this.settings, this.vocabSize);
+    return this.fileBytes;
   }
 
   async release(): Promise<void> {}
