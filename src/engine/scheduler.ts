@@ -6,7 +6,8 @@
 //      recomputation, as vLLM does: the sequence keeps its tokens, its cache rows are dropped,
 //      and its context is prefilled again when it gets a row back);
 //   2. each joining sequence's context is prefilled in a pass of its own, then joins the batch,
-//      so one long prompt never widens the batch's pass;
+//      so one long prompt never widens the batch's pass; a new sequence's first token comes from
+//      its prefill's logits;
 //   3. each drafter drafts for all its rows at once (drafter.ts), γ per row, capped under load by
 //      the measured cost of this batch size (step-cost.ts);
 //   4. one verifier pass over [rows, widest feed] scores every row's drafts;
@@ -40,7 +41,7 @@ export interface StepReport {
   rows: number;
   /** Tokens fed (rows × width, pads included). */
   tokens: number;
-  /** Tokens emitted. */
+  /** Tokens emitted, by the pass and by the first tokens of sequences that joined. */
   emitted: number;
   /** Wall time of the step (prefill, drafting and verification). */
   ms: number;
@@ -59,6 +60,8 @@ export interface StepReport {
 /** Prior acceptance rate of a row that has not drafted enough to measure its own. */
 const PRIOR_ALPHA = 0.6;
 const PRIOR_DRAFTS = 8;
+
+const NO_DRAFT: Draft = { tokenIds: [], probs: [], logits: [] };
 
 interface Entry {
   resolve: (result: GenerateResult) => void;
@@ -136,8 +139,9 @@ export class Scheduler {
     for (const s of [...this.#waiting]) if (s.checkEnd()) this.#end(s);
     // A client that left ends its sequence even while its last text is still unsent.
     for (const s of [...this.#resident]) if ((s.pendingText === null || s.spec.signal?.aborted) && s.checkEnd()) this.#end(s);
-    await this.#admit();
+    const admitted = await this.#admit();
     const prefilled = performance.now();
+    for (const s of [...this.#resident]) if (s.finish !== null && s.pendingText === null) this.#end(s);
 
     const active = this.#resident.filter((s) => s.pendingText === null && s.finish === null);
     if (active.length === 0) {
@@ -168,7 +172,7 @@ export class Scheduler {
     const verifyMs = performance.now() - t0;
     if (cap !== Infinity) this.#costs.observeVerify(batchRows, cap, verifyMs);
 
-    let emitted = 0;
+    let emitted = admitted;
     this.#cache.rows.forEach((row, b) => {
       const s = fed.get(row);
       if (!s) return;
@@ -202,8 +206,11 @@ export class Scheduler {
     });
   }
 
-  /** Gives free rows to waiting sequences, round-robin by request, preempting where one request holds more than its share. */
-  async #admit(): Promise<void> {
+  /**
+   * Gives free rows to waiting sequences, round-robin by request, preempting where one request
+   * holds more than its share; returns the tokens the joining sequences emitted.
+   */
+  async #admit(): Promise<number> {
     const rowsOf = (group: unknown) => this.#resident.filter((s) => s.spec.group === group).length;
     this.#preempt(rowsOf);
     const joining: Sequence[] = [];
@@ -221,24 +228,36 @@ export class Scheduler {
       joining.push(this.#waiting.splice(pick, 1)[0]!);
     }
     // Choices of one prompt share its prefill.
-    const prefilled = new Map<readonly number[], BatchRow>();
+    const prefilled = new Map<readonly number[], { row: BatchRow; logits: Float32Array; ms: number }>();
+    let emitted = 0;
     for (const s of joining) {
-      const context = s.committed.slice(0, -1);
-      const key = s.generated.length === 0 ? s.spec.promptIds : null;
+      // A new sequence prefills its whole prompt and takes its first token from the prefill's last
+      // logits, so the prompt's last token needs no pass of its own. A preempted one prefills all
+      // but its last token, which the next step feeds in front of the drafts as if it had never
+      // left: its random draws, and so a seeded request's output, do not depend on the load.
+      const fresh = s.generated.length === 0;
+      const key = fresh ? s.spec.promptIds : null;
       try {
-        let row = key ? prefilled.get(key) : undefined;
-        if (!row) {
-          const prefill = await this.#verifier.prefill(context);
-          if (prefill.logits) assertUsableLogits(prefill.logits, `verifier ${this.#verifier.id}`);
-          row = prefill.row;
-          if (key) prefilled.set(key, row);
+        let prefill = key ? prefilled.get(key) : undefined;
+        if (!prefill) {
+          const t0 = performance.now();
+          const { row, logits } = await this.#verifier.prefill(fresh ? s.committed : s.committed.slice(0, -1));
+          if (logits) assertUsableLogits(logits, `verifier ${this.#verifier.id}`);
+          prefill = { row, logits: logits!, ms: performance.now() - t0 };
+          if (key) prefilled.set(key, prefill);
         }
-        s.row = this.#cache.adopt(row);
+        s.row = this.#cache.adopt(prefill.row);
         this.#resident.push(s);
+        if (!fresh) continue;
+        let delta = s.accept(NO_DRAFT, [prefill.logits], prefill.ms);
+        emitted += s.generated.length;
+        if (s.finish !== null) delta += s.flush();
+        this.#emit(s, delta);
       } catch (err) {
         this.#fail(s, modelFault(err, `verifier ${this.#verifier.id}`));
       }
     }
+    return emitted;
   }
 
   /** When a request with waiting sequences holds no row, the request holding the most rows (two or more) gives one up. */
