@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fetch_sources  # noqa: E402
 from corpus import (clean, extract_fortunes, extract_gettext, extract_html,  # noqa: E402
-                    extract_man, extract_mediawiki, extract_quran, languages, mix, sources, udhr)
+                    extract_man, extract_mediawiki, extract_quran, languages, mix, overlap, sources, udhr)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -269,6 +269,10 @@ def main(argv=None):
         },
         "build_seconds": round(time.time() - started, 1),
     }
+    overlap_report = overlap.check_corpus(args.out)
+    manifest["udhr_overlap"] = {"n_bytes": overlap.N, "max_share": overlap.MAX_SHARE,
+                                "note": "per language: share of its UDHR text's byte n-grams found in the file",
+                                **overlap_report}
     with open(os.path.join(args.out, "manifest.json"), "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, ensure_ascii=False, indent=1)
 

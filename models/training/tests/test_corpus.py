@@ -9,7 +9,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from corpus import clean, languages, markup, mix  # noqa: E402
+import numpy as np  # noqa: E402
+
+from corpus import clean, languages, markup, mix, overlap  # noqa: E402
 
 
 class NormalizeTest(unittest.TestCase):
@@ -69,6 +71,51 @@ class CanonicalCodeTest(unittest.TestCase):
         self.assertEqual(languages.script("zh-Hant"), "Han")
         self.assertEqual(languages.script_of("ქ"), "Georgian")
         self.assertEqual(languages.script_of("ሰ"), "Ethiopic")
+
+
+class UdhrOverlapTest(unittest.TestCase):
+    ARTICLE = ("Everyone has the right to freedom of thought, conscience and religion; this right includes "
+               "freedom to change his religion or belief, and freedom, either alone or in community with others.")
+    RUSSIAN = "Каждый человек имеет право на свободу мысли, совести и религии; это право включает свободу менять свою религию."
+
+    def blob(self, text):
+        return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+    def test_hashes_match_equal_ngrams_only(self):
+        h = overlap.ngram_hashes(self.blob("abcdabcd"), 4)
+        self.assertEqual(len(h), 5)
+        self.assertEqual(h[0], h[4])
+        self.assertEqual(len(set(h.tolist())), 4)
+
+    def test_unrelated_text_shares_nothing(self):
+        corpus = self.blob("Open the file and print the help message. " * 50 + "Показать справку и выйти. " * 50)
+        shares = overlap.udhr_overlap(corpus, {"en": self.ARTICLE, "ru": self.RUSSIAN})
+        self.assertEqual(shares, {"en": 0.0, "ru": 0.0})
+
+    def test_a_copied_sentence_is_found_in_its_language_only(self):
+        sentence = self.RUSSIAN.split(";")[0]
+        corpus = self.blob("Показать справку и выйти. " * 20 + sentence + " и ещё текст. " * 20)
+        shares = overlap.udhr_overlap(corpus, {"en": self.ARTICLE, "ru": self.RUSSIAN})
+        self.assertEqual(shares["en"], 0.0)
+        self.assertGreater(shares["ru"], 0.2)
+
+    def test_found_across_slice_boundaries(self):
+        # A tiny slice size would split the copy; the slices overlap by n - 1 bytes.
+        corpus = np.concatenate([np.full((1 << 24) - 30, 32, dtype=np.uint8), self.blob(self.ARTICLE)])
+        self.assertEqual(overlap.udhr_overlap(corpus, {"en": self.ARTICLE})["en"], 1.0)
+
+    def test_check_corpus_raises_naming_the_language_and_file(self):
+        import json
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "udhr.json"), "w", encoding="utf-8") as fh:
+                json.dump({"en": {"text": self.ARTICLE}, "ru": {"text": self.RUSSIAN}}, fh)
+            self.blob("clean training text. " * 40).tofile(os.path.join(d, "train.bin"))
+            self.blob("held out text. " * 40).tofile(os.path.join(d, "heldout.bin"))
+            self.assertEqual(overlap.check_corpus(d)["train.bin"], {"en": 0.0, "ru": 0.0})
+            self.blob("held out text. " * 40 + self.RUSSIAN).tofile(os.path.join(d, "heldout.bin"))
+            with self.assertRaisesRegex(RuntimeError, r"ru in heldout.bin: 100.0%"):
+                overlap.check_corpus(d)
 
 
 class SplitTest(unittest.TestCase):
