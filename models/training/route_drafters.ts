@@ -86,6 +86,21 @@ interface Measured {
 type Evidence = Record<string, Record<Regime, Record<string, Measured>>>;
 const EVIDENCE_FILE = 'routing-evidence.json';
 
+/**
+ * The languages a specialist drafter was trained on (its training card names a script group and
+ * lists its tasks' languages); null for a general drafter or one without a card.
+ */
+async function specialistLanguages(folder: string): Promise<Set<string> | null> {
+  let card: { specialist_group?: unknown; tasks?: unknown };
+  try {
+    card = JSON.parse(await readFile(join(folder, 'training.json'), 'utf8')) as typeof card;
+  } catch {
+    return null;
+  }
+  if (typeof card.specialist_group !== 'string' || card.tasks === null || typeof card.tasks !== 'object') return null;
+  return new Set(Object.values(card.tasks as Record<string, unknown>).flatMap((langs) => (Array.isArray(langs) ? langs.map(String) : [])));
+}
+
 async function measure(): Promise<{ evidence: Evidence; candidates: RouteCandidate[]; minutes: number }> {
   // A language without UDHR articles to measure on keeps the default route.
   const languages = asked.filter((l) => prompts(l).length > 0);
@@ -101,9 +116,14 @@ async function measure(): Promise<{ evidence: Evidence; candidates: RouteCandida
   const engine = await loadEngine(pack);
   const infos = await engine.drafters();
   const only = args.drafters ? new Set(args.drafters.split(',')) : null;
-  const candidates: Candidate[] = infos.filter((d) => only === null || only.has(d.name)).flatMap((d) =>
+  const chosen = infos.filter((d) => only === null || only.has(d.name));
+  const candidates: Candidate[] = chosen.flatMap((d) =>
     (d.kind === 'neural' ? lengths('neural-draft-lengths') : lengths('zero-cost-draft-lengths')).map((draftLength) => ({ drafter: d.name, draftLength })),
   );
+  const trainedOn = new Map(await Promise.all(chosen.map(async (d) => [d.name, await specialistLanguages(d.source)] as const)));
+  // A specialist is measured only in the languages it was trained on; the others everywhere.
+  const candidatesFor = (language: string): Candidate[] =>
+    candidates.filter((c) => c.drafter === null || (trainedOn.get(c.drafter)?.has(language) ?? true));
   console.log(`${describeMachine()}; ${languages.length} languages x ${promptsPerLanguage} prompts x ${maxTokens} tokens; candidates ${candidates.map(label).join(' ')}`);
 
   const evidence: Evidence = {};
@@ -132,8 +152,9 @@ async function measure(): Promise<{ evidence: Evidence; candidates: RouteCandida
           });
           return { tps: r.completionTokens / (performance.now() - t0), r };
         };
-        await run(candidates[turn % candidates.length]!); // warm-up, uncounted
-        const order = [{ drafter: null, draftLength: 0 }, ...candidates];
+        const here = candidatesFor(language);
+        await run(here[turn % here.length]!); // warm-up, uncounted
+        const order = [{ drafter: null, draftLength: 0 }, ...here];
         const k = turn++ % order.length;
         const rotated = [...order.slice(k), ...order.slice(0, k)];
         if (turn % 2) rotated.reverse();
@@ -150,9 +171,9 @@ async function measure(): Promise<{ evidence: Evidence; candidates: RouteCandida
           s.passes += r.stats.verifierSteps;
           stats.set(label(c), s);
         }
-        for (const c of candidates) (ratios.get(label(c)) ?? ratios.set(label(c), []).get(label(c))!).push(tps.get(label(c))! / tps.get('plain')!);
+        for (const c of here) (ratios.get(label(c)) ?? ratios.set(label(c), []).get(label(c))!).push(tps.get(label(c))! / tps.get('plain')!);
       }
-      for (const c of candidates) {
+      for (const c of candidatesFor(language)) {
         const s = stats.get(label(c))!;
         evidence[language]![regime][label(c)] = {
           speedup: Number(median(ratios.get(label(c))!).toFixed(3)),
@@ -175,9 +196,10 @@ let meta: Record<string, unknown>;
 if (args['from-evidence']) {
   const saved = JSON.parse(await readFile(join(pack, EVIDENCE_FILE), 'utf8')) as { languages: Evidence } & Record<string, unknown>;
   ({ languages: evidence, ...meta } = saved);
-  const first = Object.values(evidence)[0];
-  if (!first) throw new Error(`${EVIDENCE_FILE} measured no language`);
-  candidates = Object.keys(first.sampled).map((label) => {
+  if (Object.keys(evidence).length === 0) throw new Error(`${EVIDENCE_FILE} measured no language`);
+  // Every candidate measured somewhere (a specialist only in its own languages).
+  const labels = new Set(Object.values(evidence).flatMap((e) => Object.keys(e.sampled)));
+  candidates = [...labels].map((label) => {
     const at = label.lastIndexOf('@');
     return { drafter: label.slice(0, at), draftLength: Number(label.slice(at + 1)) };
   });

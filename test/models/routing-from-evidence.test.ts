@@ -35,6 +35,22 @@ t.test('a near-tie goes to the candidate that is fast across languages', async (
   t.same(routingFromEvidence(evidence, candidates, { minSpeedup: 1.05, tolerance: 0 }).languages!.en, { drafter: 'lookup', draft_length: 8 });
 });
 
-t.test('a missing measurement is an error, not a silent route', async (t) => {
-  t.throws(() => routingFromEvidence({ en: both({ 'ngram@5': 2 }) }, candidates, { minSpeedup: 1.05, tolerance: 0 }), /no speed-up of lookup@8 for en/);
+t.test('an unusable measurement is an error, not a silent route', async (t) => {
+  t.throws(() => routingFromEvidence({ en: both({ 'ngram@5': 2, 'lookup@8': 0 }) }, candidates, { minSpeedup: 1.05, tolerance: 0 }), /no speed-up of lookup@8 for en/);
+});
+
+t.test('a specialist measured only in its own languages competes there and is never the default', async (t) => {
+  const withSpecialist = [...candidates, { drafter: 'cyrillic', draftLength: 4 }];
+  const evidence: SpeedupEvidence = {
+    en: both({ 'ngram@5': 1.4, 'lookup@8': 1.1, 'scdf@4': 1.5 }),
+    ru: both({ 'ngram@5': 1.2, 'lookup@8': 1.0, 'scdf@4': 1.3, 'cyrillic@4': 1.9 }),
+    uk: both({ 'ngram@5': 1.2, 'lookup@8': 1.0, 'scdf@4': 1.3, 'cyrillic@4': 1.8 }),
+  };
+  const r = routingFromEvidence(evidence, withSpecialist, { minSpeedup: 1.05, tolerance: 0.05 });
+  t.same(r.languages, {
+    en: { drafter: 'scdf', draft_length: 4 },
+    ru: { drafter: 'cyrillic', draft_length: 4 },
+    uk: { drafter: 'cyrillic', draft_length: 4 },
+  });
+  t.same(r.default, { drafter: 'scdf', draft_length: 4 }, 'cyrillic has the best geometric mean, over its two languages only');
 });
