@@ -21,10 +21,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from fairspec_train.data import GROUPS, script_group  # noqa: E402
 from fairspec_train.profiles import PROFILES  # noqa: E402
 
-STAGES = ["corpus", "verifier", "drafter", "finetune", "export", "check", "report", "zero-cost", "route"]
+STAGES = ["corpus", "verifier", "drafter", "finetune", "specialists", "export", "check", "report", "zero-cost", "route"]
 SHIPPED = ["verifier", "drafter-baseline", "drafter-scdf"]
+# Evaluated in the report beside the shipped ones: both s-CDF weightings and the two controls.
+COMPARED = ["drafter-scdf-k", "drafter-scdf-kl", "drafter-balanced", "drafter-cont"]
 EVAL_LANGS_FROM = "udhr.json"
 
 
@@ -64,6 +67,13 @@ def run_parallel(jobs: list[tuple[list[str], str]], work: str) -> None:
         t.join()
     if errors:
         raise SystemExit(str(errors[0]))
+
+
+def present_groups(corpus: str) -> list[str]:
+    """The script groups (fairspec_train.data.GROUPS) the training corpus has a language in."""
+    index = json.load(open(os.path.join(corpus, "train.json"), encoding="utf-8"))["languages"]
+    found = {script_group(e.get("script", "Latin")) for e in index.values()}
+    return [g for g in GROUPS if g in found]
 
 
 def main():
@@ -110,21 +120,32 @@ def main():
     pool_cache = ["--pool-cache", f"{work}/teacher-pool.pt"] if prof["device"] == "cpu" else []
     if wanted("finetune", os.path.join(ckpt, "drafter-cont", "pytorch_model.bin")):
         run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
-             "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--eval-langs", eval_langs, *pool_cache, *dev, *prof["finetune"]], "finetune", work)
-    if wanted("export", os.path.join(pack, SHIPPED[-1], "onnx", "model.onnx")):
-        for name in SHIPPED:
+             "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, *pool_cache, *dev, *prof["finetune"]], "finetune", work)
+    groups = present_groups(corpus)
+    shipped = [*SHIPPED, *(f"drafter-{g}" for g in groups)]
+    if wanted("specialists", os.path.join(ckpt, shipped[-1], "pytorch_model.bin")):
+        # Each specialist: the shipped s-CDF weighting, distilled and tuned on its script group alone.
+        signal = json.load(open(os.path.join(ckpt, "drafter-scdf", "training.json")))["weight_signal"]
+        for group in groups:
+            cache = ["--pool-cache", f"{work}/teacher-pool-{group}.pt"] if pool_cache else []
+            run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
+                 "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--group", group, "--modes", f"scdf-{signal}",
+                 *cache, *dev, *prof["finetune"], *prof["specialists"]], "specialists", work)
+    if wanted("export", os.path.join(pack, shipped[-1], "onnx", "model.onnx")):
+        for name in shipped:
             shutil.rmtree(os.path.join(pack, name), ignore_errors=True)
             run([py, "-m", "fairspec_train.export_onnx", "--checkpoint", f"{ckpt}/{name}", "--out", f"{pack}/{name}",
                  "--parity-dir", f"{work}/parity/{name}"], "export", work)
     timing = {name: f"{work}/parity/{name}/timing.json" for name in ("verifier", "drafter-baseline")}
     if wanted("check", timing["drafter-baseline"]):
-        for name in SHIPPED:
+        for name in shipped:
             cmd = ["node", "check_onnx.mjs", f"{pack}/{name}", "--parity", f"{work}/parity/{name}/parity.json"]
             if name in timing:
                 cmd += ["--time", timing[name], "--reps", prof["timing_reps"]]
             run(cmd, "check", work)
     if wanted("report", os.path.join(pack, "eval.json")):
         run([py, "-m", "fairspec_train.report", "--corpus", corpus, "--work", ckpt, "--pack", pack,
+             "--drafters", ",".join([*shipped[1:], *COMPARED]), "--shipped", ",".join(shipped[1:]),
              "--verifier-timing", timing["verifier"], "--drafter-timing", timing["drafter-baseline"], *prof["report"]], "report", work)
         run([py, "-m", "fairspec_train.cards", "--pack", pack, "--corpus", corpus], "report", work)
     # The zero-cost drafters and the measured routes run in Node on the exported pack (src/engine).

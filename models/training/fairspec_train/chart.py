@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-COLORS = {"drafter-baseline": "#8c8c8c", "drafter-scdf": "#d62728", "drafter-balanced": "#1f77b4", "drafter-cont": "#2ca02c"}
+COLORS = {"drafter-baseline": "#8c8c8c", "routed": "#000000", "drafter-scdf": "#d62728", "drafter-scdf-kl": "#9467bd", "drafter-balanced": "#1f77b4", "drafter-cont": "#2ca02c"}
 
 
 def _panel(summary: dict, metric: str, title: str, y0: float, top: int, width: int, height: int, ref: float | None) -> list[str]:

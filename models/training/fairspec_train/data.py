@@ -8,10 +8,26 @@ import numpy as np
 import torch
 
 
-class Corpus:
-    """One split (train or heldout): a memory-mapped byte file plus its language index."""
+# Specialist drafters' groups, by the script a language is written in (build_corpus.py's index),
+# never by which languages are evaluated; a script not named here is in "other".
+SCRIPT_GROUPS = {
+    "latin": ("Latin",),
+    "cyrillic": ("Cyrillic",),
+    "cjk": ("Han", "Kana", "Hangul"),
+    "indic": ("Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala"),
+}
+GROUPS = (*SCRIPT_GROUPS, "other")
 
-    def __init__(self, corpus_dir: str, split: str):
+
+def script_group(script: str) -> str:
+    return next((group for group, scripts in SCRIPT_GROUPS.items() if script in scripts), "other")
+
+
+class Corpus:
+    """One split (train or heldout): a memory-mapped byte file plus its language index; with
+    `group`, only the languages of that script group (SCRIPT_GROUPS)."""
+
+    def __init__(self, corpus_dir: str, split: str, group: str | None = None):
         bin_path = os.path.join(corpus_dir, f"{split}.bin")
         idx_path = os.path.join(corpus_dir, f"{split}.json")
         for path in (bin_path, idx_path):
@@ -22,6 +38,12 @@ class Corpus:
         empty = [lang for lang, e in self.index.items() if e["length"] <= 0]
         if empty:
             raise SystemExit(f"corpus {split}: languages with no text: {', '.join(sorted(empty))}")
+        if group is not None:
+            if group not in GROUPS:
+                raise SystemExit(f"unknown script group {group!r}; known: {', '.join(GROUPS)}")
+            self.index = {l: e for l, e in self.index.items() if script_group(e.get("script", "Latin")) == group}
+            if not self.index:
+                raise SystemExit(f"corpus {split}: no language in script group {group}")
 
     def languages(self) -> list[str]:
         return sorted(self.index)
@@ -65,16 +87,18 @@ class NaturalMix:
         return torch.cat([sample_windows([b], 1, self.length, self.rng) for b in blocks])
 
 
-def build_tasks(corpus: Corpus, eval_langs: list[str], min_bytes: int, n_groups: int) -> dict[str, list[str]]:
-    """s-CDF task set: every high/mid language and every evaluation language is its own
-    task; the long tail of small languages is grouped round-robin by size into n_groups
-    tasks so each step still sees them without 400 separate noisy estimates."""
+def build_tasks(corpus: Corpus, min_bytes: int, n_groups: int) -> dict[str, list[str]]:
+    """s-CDF task set, decided by the training corpus alone (never by which languages are
+    evaluated): every high- or mid-tier language (build_corpus.py's tiers, by bytes of text) with
+    at least `min_bytes` is its own task; the long tail of smaller languages with at least
+    `min_bytes` is dealt round-robin, in (script, code) order, into n_groups tasks so each step
+    still sees them without 400 separate noisy estimates."""
     tasks: dict[str, list[str]] = {}
     tail = []
     for lang in corpus.languages():
         if corpus.index[lang]["length"] < min_bytes:
             continue
-        if corpus.tier(lang) in ("high", "mid") or lang in eval_langs:
+        if corpus.tier(lang) in ("high", "mid"):
             tasks[lang] = [lang]
         else:
             tail.append(lang)

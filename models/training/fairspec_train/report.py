@@ -10,11 +10,11 @@ import torch
 
 from .chart import render
 from .common import load_card, load_checkpoint, pick_device
-from .data import Corpus
+from .data import GROUPS, Corpus
 from .evaluate import evaluate_samples, evaluate_set
 from .samples import sample
 from .speedup import measured_verify_cost
-from .summary import relative, routing_table, summarise
+from .summary import relative, routed, routing_table, summarise
 
 SAMPLE_PROMPTS = {"en": "The system administrator ", "de": "Die Datei wird ", "fr": "Le fichier est ",
                   "es": "El archivo se ", "ru": "Эта программа ", "ja": "このファイルは", "zh": "这个程序"}
@@ -33,8 +33,8 @@ def main(argv=None):
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--work", required=True, help="folder with verifier/ and drafter-*/ checkpoints")
     ap.add_argument("--pack", required=True)
-    ap.add_argument("--drafters", default="drafter-baseline,drafter-scdf,drafter-balanced,drafter-cont")
-    ap.add_argument("--shipped", default="drafter-baseline,drafter-scdf")
+    ap.add_argument("--drafters", default="", help="checkpoints to evaluate (default: every drafter-* in --work but the warm-up)")
+    ap.add_argument("--shipped", default="", help="those the pack ships (default: baseline, scdf and the specialists in --work)")
     ap.add_argument("--verifier-timing", required=True)
     ap.add_argument("--drafter-timing", required=True)
     ap.add_argument("--max-bytes", type=int, default=12000, help="per language and set")
@@ -49,7 +49,11 @@ def main(argv=None):
     device = pick_device(args.device)
 
     verifier = load_checkpoint(os.path.join(args.work, "verifier"), device)
-    drafters = {name: load_checkpoint(os.path.join(args.work, name), device) for name in args.drafters.split(",")}
+    present = sorted(n for n in os.listdir(args.work) if n.startswith("drafter-") and n != "drafter-warmup")
+    names = args.drafters.split(",") if args.drafters else present
+    drafters = {name: load_checkpoint(os.path.join(args.work, name), device) for name in names}
+    specialists = [f"drafter-{g}" for g in GROUPS if f"drafter-{g}" in present]
+    shipped = args.shipped.split(",") if args.shipped else ["drafter-baseline", "drafter-scdf", *specialists]
     udhr = json.load(open(os.path.join(args.corpus, "udhr.json"), encoding="utf-8"))
     heldout = Corpus(args.corpus, "heldout")
     in_dist_langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or l in udhr]
@@ -72,18 +76,22 @@ def main(argv=None):
     for set_name, score in scorers.items():
         results = score()
         summary = summarise(results, timing["c"], args.gamma_max, measured_verify_cost(timing["verifier_ms"]))
+        # What the router would serve, per language, beside each drafter alone.
+        routed_summary = routed(summary, shipped)
+        columns = {**summary, "routed": routed_summary}
+        rel = relative(columns, "drafter-baseline")
         report["sets"][set_name] = {
             "verifier_bits_per_byte": {l: r["verifier_bits_per_byte"] for l, r in results.items()},
             "verifier_entropy_nats": {l: r["verifier_entropy_nats"] for l, r in results.items()},
             "positions": {l: r["positions"] for l, r in results.items()},
             "drafters": summary,
-            "relative_to_baseline": relative(summary, "drafter-baseline"),
+            "routed": {"among": shipped, **routed_summary},
+            "relative_to_baseline": rel,
         }
         print(f"== {set_name}")
-        for name, s in summary.items():
-            rel = report["sets"][set_name]["relative_to_baseline"][name]
-            print(f"{name:18s} mean α {s['mean_alpha']:.4f} worst α {s['worst_alpha']:.4f} ({s['worst_language']}) "
-                  f"U {s['U']:.4f} ({rel['U_change']:+.1%}) U_KL {s['U_KL']:.4f} ({rel['U_KL_change']:+.1%}) "
+        for name, s in columns.items():
+            print(f"{name:22s} mean α {s['mean_alpha']:.4f} worst α {s['worst_alpha']:.4f} ({s['worst_language']}) "
+                  f"U {s['U']:.4f} ({rel[name]['U_change']:+.1%}) U_KL {s['U_KL']:.4f} ({rel[name]['U_KL_change']:+.1%}) "
                   f"S mean {s['mean_predicted_speedup']:.2f} max/min {s['speedup_max_min_ratio']:.2f} "
                   f"greedy agreement mean {s['mean_greedy_agreement']:.3f} worst {s['worst_greedy_agreement']:.3f} "
                   f"({s['worst_greedy_language']}) S greedy mean {s['mean_predicted_speedup_greedy']:.2f}")
@@ -92,7 +100,6 @@ def main(argv=None):
                          for l, p in SAMPLE_PROMPTS.items()}
     report["udhr_served"] = {"prompts": args.served_prompts, "prompt_bytes": args.served_prompt_bytes,
                              "sampled_bytes": args.served_bytes, "temperature": 1.0}
-    shipped = args.shipped.split(",")
     udhr_summary = report["sets"]["udhr"]["drafters"]
     # Greedy requests accept a draft only where both models' top bytes agree: their own table.
     routing = {**routing_table(udhr_summary, shipped), "greedy": routing_table(udhr_summary, shipped, "greedy")}
@@ -102,7 +109,9 @@ def main(argv=None):
     with open(os.path.join(args.pack, "routing.json"), "w") as f:
         json.dump(routing, f, indent=1)
     with open(os.path.join(args.pack, "report.svg"), "w", encoding="utf-8") as f:
-        f.write(render(report["sets"]["udhr"]["drafters"], "fairspec default pack: held-out UDHR, per language"))
+        udhr = {**report["sets"]["udhr"]["drafters"], "routed": report["sets"]["udhr"]["routed"]}
+        f.write(render({name: udhr[name] for name in ["drafter-baseline", "routed", *shipped] if name in udhr},
+                       "fairspec default pack: held-out UDHR, per language: baseline, routed, each shipped drafter"))
     print(f"wrote {args.pack}/eval.json, routing.json, report.svg")
 
 

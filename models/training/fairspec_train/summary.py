@@ -21,25 +21,42 @@ def summarise(results: dict, c: float, gamma_max: int, verify_cost: VerifyCost |
             greedy_gamma, greedy_s = best_gamma(d["greedy_agreement"], c, gamma_max, verify_cost)
             per_lang[lang] = {**d, "best_gamma": gamma, "predicted_speedup": s,
                               "best_gamma_greedy": greedy_gamma, "predicted_speedup_greedy": greedy_s}
-        alphas = {l: v["alpha"] for l, v in per_lang.items()}
-        speedups = [v["predicted_speedup"] for v in per_lang.values()]
-        worst = min(alphas, key=alphas.get)
-        agreement = {l: v["greedy_agreement"] for l, v in per_lang.items()}
-        worst_greedy = min(agreement, key=agreement.get)
-        out[name] = {
-            "mean_alpha": statistics.fmean(alphas.values()),
-            "worst_alpha": alphas[worst], "worst_language": worst,
-            "mean_greedy_agreement": statistics.fmean(agreement.values()),
-            "worst_greedy_agreement": agreement[worst_greedy], "worst_greedy_language": worst_greedy,
-            "mean_predicted_speedup_greedy": statistics.fmean(v["predicted_speedup_greedy"] for v in per_lang.values()),
-            "U": population_variance([v["cross_entropy_nats"] for v in per_lang.values()]),
-            "U_KL": population_variance([v["kl_nats"] for v in per_lang.values()]),
-            "mean_predicted_speedup": statistics.fmean(speedups),
-            "worst_predicted_speedup": min(speedups),
-            "speedup_max_min_ratio": max(speedups) / min(speedups),
-            "languages": per_lang,
-        }
+        out[name] = aggregate(per_lang)
     return out
+
+
+def aggregate(per_lang: dict) -> dict:
+    """One drafter's (or the routed configuration's) figures over languages."""
+    alphas = {l: v["alpha"] for l, v in per_lang.items()}
+    speedups = [v["predicted_speedup"] for v in per_lang.values()]
+    worst = min(alphas, key=alphas.get)
+    agreement = {l: v["greedy_agreement"] for l, v in per_lang.items()}
+    worst_greedy = min(agreement, key=agreement.get)
+    return {
+        "mean_alpha": statistics.fmean(alphas.values()),
+        "worst_alpha": alphas[worst], "worst_language": worst,
+        "mean_greedy_agreement": statistics.fmean(agreement.values()),
+        "worst_greedy_agreement": agreement[worst_greedy], "worst_greedy_language": worst_greedy,
+        "mean_predicted_speedup_greedy": statistics.fmean(v["predicted_speedup_greedy"] for v in per_lang.values()),
+        "U": population_variance([v["cross_entropy_nats"] for v in per_lang.values()]),
+        "U_KL": population_variance([v["kl_nats"] for v in per_lang.values()]),
+        "mean_predicted_speedup": statistics.fmean(speedups),
+        "worst_predicted_speedup": min(speedups),
+        "speedup_max_min_ratio": max(speedups) / min(speedups),
+        "languages": per_lang,
+    }
+
+
+def routed(summary: dict, shipped: list[str]) -> dict:
+    """The routed configuration as one more column: per language, the shipped drafter with the best
+    predicted sampled speed-up (the drafter routing_table routes to, plain decoding aside) and its
+    figures, with `drafter` naming it; then the same figures over languages as for one drafter."""
+    langs = sorted(next(iter(summary.values()))["languages"])
+    per_lang = {}
+    for lang in langs:
+        name = max(shipped, key=lambda d: summary[d]["languages"][lang]["predicted_speedup"])
+        per_lang[lang] = {**summary[name]["languages"][lang], "drafter": name}
+    return aggregate(per_lang)
 
 
 def relative(summary: dict, baseline: str) -> dict:

@@ -10,22 +10,66 @@ import torch  # noqa: E402
 from fairspec_train.evaluate import windows  # noqa: E402
 from fairspec_train.losses import acceptance_rate, cross_entropy_to_teacher, scdf_weights  # noqa: E402
 from fairspec_train.model import GPT, GPTConfig  # noqa: E402
+from fairspec_train.selection import bracketed, choose, seed_mean, worst_loss  # noqa: E402
 from fairspec_train.speedup import best_gamma, expected_tokens, measured_verify_cost, speedup  # noqa: E402
-from fairspec_train.summary import routing_table  # noqa: E402
+from fairspec_train.summary import routed, routing_table, summarise  # noqa: E402
 from fairspec_train.tokenizer import bytes_to_unicode, tokenizer_json  # noqa: E402
 from fairspec_train.verifier_samples import continue_with_verifier, drafting_mask, sampled_positions  # noqa: E402
 
 
 class ScdfWeights(unittest.TestCase):
-    def test_best_task_gets_zero_and_worst_the_most(self):
+    def test_without_a_floor_the_best_task_gets_zero_and_the_spread_sets_the_rest(self):
         w = scdf_weights({"en": 1.2, "pl": 1.9, "am": 2.4})
         self.assertEqual(w["en"], 0.0)
-        self.assertAlmostEqual(w["pl"], 0.7)
-        self.assertAlmostEqual(w["am"], 1.2)
+        self.assertAlmostEqual(w["am"] / w["pl"], 1.2 / 0.7)
+        self.assertAlmostEqual(sum(w.values()) / 3, 1.0)
 
-    def test_empty_is_an_error(self):
+    def test_a_floor_keeps_every_task_in_the_loss_at_mean_one(self):
+        w = scdf_weights({"en": 1.2, "pl": 1.9, "am": 2.4}, floor=0.25)
+        self.assertAlmostEqual(sum(w.values()) / 3, 1.0)
+        self.assertGreater(w["en"], 0.0)
+        self.assertAlmostEqual(w["en"] / w["am"], 0.25 / (1.2 / ((0.7 + 1.2) / 3)))
+        self.assertLess(w["en"], w["pl"])
+
+    def test_equal_scores_give_equal_weights(self):
+        self.assertEqual(scdf_weights({"en": 2.0, "am": 2.0}, floor=0.5), {"en": 1.0, "am": 1.0})
+
+    def test_bad_arguments_are_errors(self):
         with self.assertRaises(ValueError):
             scdf_weights({})
+        with self.assertRaises(ValueError):
+            scdf_weights({"en": 1.0}, floor=1.5)
+
+
+class Selection(unittest.TestCase):
+    BASE = {"languages": {"en": {"alpha": 0.80}, "am": {"alpha": 0.50}}}
+
+    @staticmethod
+    def fit(en, am, k_en=1.0, k_am=2.0):
+        return {"languages": {"en": {"alpha": en, "cross_entropy_nats": k_en}, "am": {"alpha": am, "cross_entropy_nats": k_am}}}
+
+    def test_seed_mean_averages_languages_then_takes_u(self):
+        mean = seed_mean([self.fit(0.8, 0.5, 1.0, 2.0), self.fit(0.7, 0.6, 1.0, 1.0)])
+        self.assertAlmostEqual(mean["languages"]["en"]["alpha"], 0.75)
+        self.assertAlmostEqual(mean["U"], 0.0625)  # K means 1.0 and 1.5
+
+    def test_lowest_u_among_runs_that_cost_no_language_more_than_002(self):
+        results = {
+            "a": {**seed_mean([self.fit(0.70, 0.60, 1.0, 1.1)]), "U": 0.001},  # en loses 0.10: out
+            "b": {**seed_mean([self.fit(0.79, 0.55, 1.0, 1.4)]), "U": 0.04},
+            "c": {**seed_mean([self.fit(0.80, 0.52, 1.0, 1.6)]), "U": 0.09},
+        }
+        self.assertEqual(choose(results, self.BASE), ("b", True))
+        self.assertEqual(worst_loss(results["a"], self.BASE)[1], "en")
+
+    def test_none_feasible_takes_the_smallest_loss(self):
+        results = {"a": seed_mean([self.fit(0.70, 0.60)]), "b": seed_mean([self.fit(0.75, 0.35)])}
+        self.assertEqual(choose(results, self.BASE), ("a", False))
+
+    def test_bracketed_only_strictly_inside_a_grid_of_three(self):
+        self.assertTrue(bracketed(1e-3, [5e-4, 1e-3, 2e-3]))
+        self.assertFalse(bracketed(2e-3, [5e-4, 1e-3, 2e-3]))
+        self.assertFalse(bracketed(1e-3, [1e-3, 2e-3]))
 
 
 class Distributions(unittest.TestCase):
@@ -66,6 +110,18 @@ class Speedup(unittest.TestCase):
         self.assertEqual(table["languages"]["en"], {"drafter": "d", "draft_length": 4})
         self.assertEqual(table["default"], {"drafter": "d", "draft_length": 4})
 
+
+    def test_routed_column_takes_each_languages_fastest_shipped_drafter(self):
+        def scores(en, am):
+            return {lang: {"alpha": a, "greedy_agreement": a, "cross_entropy_nats": 2 - a, "kl_nats": 1 - a}
+                    for lang, a in (("en", en), ("am", am))}
+        results = {lang: {"drafters": {"drafter-baseline": scores(0.8, 0.4)[lang], "drafter-other": scores(0.6, 0.7)[lang],
+                                       "drafter-cont": scores(0.9, 0.9)[lang]}} for lang in ("en", "am")}
+        summary = summarise(results, 0.05, 8)
+        r = routed(summary, ["drafter-baseline", "drafter-other"])
+        self.assertEqual({l: v["drafter"] for l, v in r["languages"].items()}, {"en": "drafter-baseline", "am": "drafter-other"})
+        self.assertAlmostEqual(r["worst_alpha"], 0.7)
+        self.assertAlmostEqual(r["U"], 0.0025)  # K 1.2 and 1.3
 
     def test_greedy_regime_routes_on_greedy_agreement(self):
         summary = {"drafter-d": {"mean_predicted_speedup": 1.5, "languages": {
