@@ -155,8 +155,6 @@ t.test('streaming with include_usage: usage: null on chunks, then a usage chunk'
   t.match(usageChunk.speculative, { language: 'en', drafted: Number });
   for (const c of chunks.slice(0, -1)) t.equal(c.usage, null);
   const finishes = chunks.flatMap((c) => c.choices).filter((c: { finish_reason: unknown }) => c.finish_reason !== null);
-  t.same(
-    finishes.map((c: { index: number }) => c.index),
-    [0, 1],
-  );
+  // Each choice finishes once; which finishes first depends on its tokens.
+  t.same(finishes.map((c: { index: number }) => c.index).sort(), [0, 1]);
 });
