@@ -24,6 +24,20 @@ def card(name: str, training: dict, config: dict, report: dict, manifest: dict |
              f"- bytes seen: {fmt_seen(training.get('bytes_seen', 0))}",
              f"- wall time: {training.get('wall_seconds', 'n/a')} s",
              f"- hyperparameters: `{json.dumps(training.get('hyperparameters', {}), sort_keys=True)}`", ""]
+    if training.get("specialist_group"):
+        langs = sorted({l for members in training.get("tasks", {}).values() for l in members})
+        lines += [f"A specialist for the {training['specialist_group']} script group, trained on its {len(langs)} languages "
+                  f"only ({', '.join(langs)}); the route stage measures it, and the router may send it, only there.", ""]
+    selection = training.get("selection")
+    if selection:
+        chosen = selection["results"][selection["chosen"]]
+        lines += ["## Hyperparameters chosen", "",
+                  f"{selection['rule']}, {selection['selected_on']}, seeds {selection['seeds']}, weights from "
+                  f"{ {'k': 'K', 'kl': 'KL = K - H'}.get(training.get('weight_signal'), 'none (w = 1)') }: {selection['chosen']} "
+                  f"(held-out U {chosen['U_change']:+.1%}, mean α {chosen['mean_alpha_change']:+.4f}, the language that "
+                  f"fares worst {chosen['worst_loss_language']} α {-chosen['worst_loss']:+.4f}"
+                  + ("" if selection["feasible"] else "; no configuration kept every language within 0.02")
+                  + ("" if selection["lr_bracketed"] else "; the rate is at the edge of its grid") + ").", ""]
     for set_name, s in report["sets"].items():
         if name == "verifier":
             bpb = s["verifier_bits_per_byte"]

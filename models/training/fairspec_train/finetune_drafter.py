@@ -215,7 +215,7 @@ def tune(mode, args, lrs, anchors, seeds, tasks, pool, m, device, cached, base):
                             "mean_alpha_change": mean["mean_alpha"] - base["mean_alpha"], "worst_loss": loss,
                             "worst_loss_language": loss_lang, "per_seed_U": [f["U"] for f in fits], "languages": mean["languages"]}
             log(f"finetune {mode}", f"{key}: held-out U {mean['U']:.4f} ({results[key]['U_change']:+.1%}), mean alpha "
-                f"{results[key]['mean_alpha_change']:+.4f}, largest loss {loss:+.4f} ({loss_lang}) over {len(seeds)} seeds")
+                f"{results[key]['mean_alpha_change']:+.4f}, worst-faring {loss_lang} {-loss:+.4f}, over {len(seeds)} seeds")
     chosen, feasible = choose(results, base)
     if not feasible:
         log(f"finetune {mode}", f"WARNING: every configuration costs some language more than 0.02 alpha; {chosen} costs least")
@@ -236,6 +236,8 @@ def tune(mode, args, lrs, anchors, seeds, tasks, pool, m, device, cached, base):
     drafter.load_state_dict(state)
     name = f"drafter-{args.group}" if args.group else f"drafter-{mode}"
     card["specialist_group"] = args.group
+    if args.group:
+        card["stage"] = f"{name} ({mode})"
     save_checkpoint(drafter, f"{args.out_dir}/{name}", card)
     log("finetune", f"saved {name} ({mode}, {chosen}, seed {card['seed']})")
     return results[chosen]
