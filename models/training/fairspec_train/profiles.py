@@ -23,7 +23,7 @@ PROFILES = {
         "verifier": ["--layers", "7", "--heads", "8", "--dim", "512", "--ctx", "512", "--batch", "8", "--lr", "1.5e-3", "--warmup", "30", "--minutes", "45"],
         "drafter": ["--layers", "2", "--heads", "4", "--dim", "256", "--batch", "8", "--warmup-minutes", "30", "--minutes", "7"],
         "drafter_warmup": ["--ctx", "512"],
-        "finetune": ["--length", "256", "--pool-per-task", "16", "--tasks-per-step", "16", "--windows-per-task", "2", "--steps", "120", "--lrs", "5e-4,1e-3,2e-3,4e-3", "--anchor-shares", "0.3,0.5", "--seeds", "3,4",
+        "finetune": ["--length", "256", "--pool-per-task", "16", "--tasks-per-step", "16", "--windows-per-task", "2", "--steps", "120", "--lrs", "1e-3,2e-3,4e-3", "--anchor-shares", "0.3,0.5", "--seeds", "3,4", "--select-prompts", "16",
                      "--targets", "verifier-samples", "--prompt-bytes", "128"],
         "specialists": ["--lrs", "1e-3,2e-3,4e-3", "--anchor-shares", "0.5"],
         "report": ["--max-bytes", "6000"],
