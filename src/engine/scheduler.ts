@@ -141,7 +141,8 @@ export class Scheduler {
     for (const s of [...this.#resident]) if ((s.pendingText === null || s.spec.signal?.aborted) && s.checkEnd()) this.#end(s);
     const admitted = await this.#admit();
     const prefilled = performance.now();
-    for (const s of [...this.#resident]) if (s.finish !== null && s.pendingText === null) this.#end(s);
+    // A sequence whose first token ended it leaves before the pass.
+    this.#endFinished();
 
     const active = this.#resident.filter((s) => s.pendingText === null && s.finish === null);
     if (active.length === 0) {
@@ -189,7 +190,7 @@ export class Scheduler {
         this.#fail(s, err instanceof Error ? err : new Error(String(err)));
       }
     });
-    for (const s of [...this.#resident]) if (s.finish !== null && s.pendingText === null) this.#end(s);
+    this.#endFinished();
 
     this.#onStep?.({
       rows: tokens.length,
@@ -345,6 +346,11 @@ export class Scheduler {
     s.drafter?.release(s);
     const i = this.#resident.indexOf(s);
     if (i !== -1) this.#resident.splice(i, 1);
+  }
+
+  /** Ends the resident sequences that finished and whose text the client has taken. */
+  #endFinished(): void {
+    for (const s of [...this.#resident]) if (s.finish !== null && s.pendingText === null) this.#end(s);
   }
 
   #end(s: Sequence): void {
