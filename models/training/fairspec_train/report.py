@@ -54,6 +54,12 @@ def main(argv=None):
     drafters = {name: load_checkpoint(os.path.join(args.work, name), device) for name in names}
     specialists = [f"drafter-{g}" for g in GROUPS if f"drafter-{g}" in present]
     shipped = args.shipped.split(",") if args.shipped else ["drafter-baseline", "drafter-scdf", *specialists]
+    # A specialist serves only the languages it was trained on (its card's tasks).
+    only = {}
+    for name in shipped:
+        card = load_card(os.path.join(args.work, name))
+        if card.get("specialist_group"):
+            only[name] = {l for members in card.get("tasks", {}).values() for l in members}
     udhr = json.load(open(os.path.join(args.corpus, "udhr.json"), encoding="utf-8"))
     heldout = Corpus(args.corpus, "heldout")
     in_dist_langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or l in udhr]
@@ -77,7 +83,7 @@ def main(argv=None):
         results = score()
         summary = summarise(results, timing["c"], args.gamma_max, measured_verify_cost(timing["verifier_ms"]))
         # What the router would serve, per language, beside each drafter alone.
-        routed_summary = routed(summary, shipped)
+        routed_summary = routed(summary, shipped, only)
         columns = {**summary, "routed": routed_summary}
         rel = relative(columns, "drafter-baseline")
         report["sets"][set_name] = {
@@ -102,7 +108,7 @@ def main(argv=None):
                              "sampled_bytes": args.served_bytes, "temperature": 1.0}
     udhr_summary = report["sets"]["udhr"]["drafters"]
     # Greedy requests accept a draft only where both models' top bytes agree: their own table.
-    routing = {**routing_table(udhr_summary, shipped), "greedy": routing_table(udhr_summary, shipped, "greedy")}
+    routing = {**routing_table(udhr_summary, shipped, only=only), "greedy": routing_table(udhr_summary, shipped, "greedy", only)}
     os.makedirs(args.pack, exist_ok=True)
     with open(os.path.join(args.pack, "eval.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, ensure_ascii=False, indent=1)

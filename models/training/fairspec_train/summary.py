@@ -47,14 +47,20 @@ def aggregate(per_lang: dict) -> dict:
     }
 
 
-def routed(summary: dict, shipped: list[str]) -> dict:
+def candidates(shipped: list[str], lang: str, only: dict[str, set[str]] | None) -> list[str]:
+    """The shipped drafters that may serve `lang`: a specialist (in `only`, with its languages) only
+    its own, as the route stage measures them; every other drafter everywhere."""
+    return [d for d in shipped if only is None or d not in only or lang in only[d]]
+
+
+def routed(summary: dict, shipped: list[str], only: dict[str, set[str]] | None = None) -> dict:
     """The routed configuration as one more column: per language, the shipped drafter with the best
     predicted sampled speed-up (the drafter routing_table routes to, plain decoding aside) and its
     figures, with `drafter` naming it; then the same figures over languages as for one drafter."""
     langs = sorted(next(iter(summary.values()))["languages"])
     per_lang = {}
     for lang in langs:
-        name = max(shipped, key=lambda d: summary[d]["languages"][lang]["predicted_speedup"])
+        name = max(candidates(shipped, lang, only), key=lambda d: summary[d]["languages"][lang]["predicted_speedup"])
         per_lang[lang] = {**summary[name]["languages"][lang], "drafter": name}
     return aggregate(per_lang)
 
@@ -74,7 +80,7 @@ def served_name(folder: str) -> str:
     return folder[len("drafter-"):] if folder.startswith("drafter-") else folder
 
 
-def routing_table(summary: dict, shipped: list[str], regime: str = "sampled") -> dict:
+def routing_table(summary: dict, shipped: list[str], regime: str = "sampled", only: dict[str, set[str]] | None = None) -> dict:
     """Per language the shipped drafter and gamma with the best predicted speed-up in the
     regime ('sampled': from alpha; 'greedy': from the greedy agreement); drafter null and
     gamma 0 where speculation would not pay. Drafters by served name."""
@@ -83,13 +89,14 @@ def routing_table(summary: dict, shipped: list[str], regime: str = "sampled") ->
     langs = sorted(next(iter(summary.values()))["languages"])
     table = {}
     for lang in langs:
-        name = max(shipped, key=lambda d: summary[d]["languages"][lang][speed])
+        name = max(candidates(shipped, lang, only), key=lambda d: summary[d]["languages"][lang][speed])
         best = summary[name]["languages"][lang]
         if best[gamma_key] == 0:
             table[lang] = {"drafter": None, "draft_length": 0}
         else:
             table[lang] = {"drafter": served_name(name), "draft_length": best[gamma_key]}
-    default_drafter = max(shipped, key=lambda d: statistics.fmean(v[speed] for v in summary[d]["languages"].values()))
+    general = [d for d in shipped if only is None or d not in only]
+    default_drafter = max(general, key=lambda d: statistics.fmean(v[speed] for v in summary[d]["languages"].values()))
     gammas = [v["draft_length"] for v in table.values() if v["draft_length"] > 0]
     default_gamma = int(statistics.median(gammas)) if gammas else 0
     return {"default": {"drafter": served_name(default_drafter) if default_gamma else None, "draft_length": default_gamma},

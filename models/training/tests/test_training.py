@@ -122,6 +122,11 @@ class Speedup(unittest.TestCase):
         self.assertEqual({l: v["drafter"] for l, v in r["languages"].items()}, {"en": "drafter-baseline", "am": "drafter-other"})
         self.assertAlmostEqual(r["worst_alpha"], 0.7)
         self.assertAlmostEqual(r["U"], 0.0025)  # K 1.2 and 1.3
+        only_en = routed(summary, ["drafter-baseline", "drafter-other"], {"drafter-other": {"en"}})
+        self.assertEqual(only_en["languages"]["am"]["drafter"], "drafter-baseline", "a specialist serves only its own languages")
+        table = routing_table(summary, ["drafter-baseline", "drafter-other"], only={"drafter-other": {"am"}})
+        self.assertEqual(table["languages"]["am"]["drafter"], "other")
+        self.assertEqual(table["default"]["drafter"], "baseline", "never the default route")
 
     def test_greedy_regime_routes_on_greedy_agreement(self):
         summary = {"drafter-d": {"mean_predicted_speedup": 1.5, "languages": {
