@@ -36,7 +36,7 @@ from .common import Budget, autocast, device_description, load_card, load_checkp
 from .data import GROUPS, Corpus, NaturalMix, build_tasks, sample_windows
 from .evaluate import drafter_fit, teacher_samples, teacher_windows
 from .losses import cross_entropy_to_teacher, scdf_weights, teacher_entropy
-from .selection import bracketed, choose, seed_mean, worst_loss
+from .selection import MAX_LOSS, bracketed, choose, seed_mean, worst_loss
 from .teacher import teacher_logprobs
 from .verifier_samples import continue_with_verifier, drafting_mask, sampled_positions
 
@@ -224,7 +224,7 @@ def tune(mode, args, lrs, anchors, seeds, tasks, pool, m, device, cached, base):
         log(f"finetune {mode}", f"WARNING: the chosen rate {results[chosen]['lr']:g} is at the edge of the grid; widen --lrs")
     # Of the chosen configuration's seeds, the run that itself keeps the rule with the lowest U.
     seed_runs = [runs[(chosen, seed)] for seed in seeds]
-    state, card, _ = min(seed_runs, key=lambda r: (worst_loss(r[2], base)[0] > 0.02, r[2]["U"]))
+    state, card, _ = min(seed_runs, key=lambda r: (worst_loss(r[2], base)[0] > MAX_LOSS, r[2]["U"]))
     card["selection"] = {
         "selected_on": f"in-distribution held-out ({args.targets}), {len(cached)} languages, never UDHR",
         "rule": "lowest U over the seed means, no language losing more than 0.02 alpha against the baseline drafter",
@@ -262,7 +262,8 @@ def finetune(mode, lr, anchor, seed, args, tasks, pool, m, device):
             for task in tasks:
                 w, t, mask = pool.take(task, args.windows_per_task, rng)
                 logits, _ = drafter(w[:, :-1].to(device))
-                ema[task] = masked_task_means(misfit(signal, logits, t.to(device)), mask.to(device), 1).item()
+                t = t.to(device)
+                ema[task] = masked_task_means(misfit(signal, cross_entropy_to_teacher(logits, t), t), mask.to(device), 1).item()
     while not budget.done():
         set_lr(opt, lr * budget.lr_scale())
         if mode == "cont":
@@ -284,7 +285,7 @@ def finetune(mode, lr, anchor, seed, args, tasks, pool, m, device):
                 k_hat = masked_task_means(k[:task_windows], mask[:task_windows], m)  # [m]
             if signal is not None:
                 with torch.no_grad():
-                    scores = masked_task_means(misfit(signal, logits[:task_windows].detach(), t[:task_windows]), mask[:task_windows], m)
+                    scores = masked_task_means(misfit(signal, k[:task_windows].detach(), t[:task_windows]), mask[:task_windows], m)
                 for task, score in zip(chosen, scores.tolist()):
                     ema[task] = args.ema * ema[task] + (1 - args.ema) * score
                 weights = scdf_weights(ema, args.weight_floor)
@@ -309,9 +310,8 @@ def finetune(mode, lr, anchor, seed, args, tasks, pool, m, device):
     return drafter, card
 
 
-def misfit(signal: str, logits: torch.Tensor, teacher_logp: torch.Tensor) -> torch.Tensor:
-    """Per position: K, or KL = K - H(p)."""
-    k = cross_entropy_to_teacher(logits, teacher_logp)
+def misfit(signal: str, k: torch.Tensor, teacher_logp: torch.Tensor) -> torch.Tensor:
+    """Per position, from its cross-entropy K: K, or KL = K - H(p)."""
     return k if signal == "k" else k - teacher_entropy(teacher_logp)
 
 
