@@ -63,6 +63,7 @@ import { intOption } from './int-option.js';
 import { parseLoopbackUrl } from './loopback-url.js';
 import { describeMachine, machine } from './machine.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE } from './prompts.js';
+import { GcPauses } from './gc-pauses.js';
 import { geomean, median } from './summary-statistics.js';
 import { UsageError } from './usage-error.js';
 
@@ -282,6 +283,8 @@ interface Run extends Outcome {
   /** Time inside onnxruntime's session.run during the call, every session, and how many runs. */
   ortMs?: number;
   ortPasses?: number;
+  /** Garbage collection pauses of this process during the call (gc-pauses.ts). */
+  gcMs?: number;
   error?: string;
 }
 
@@ -305,6 +308,8 @@ const ort = { ms: 0, passes: 0 };
     }
   };
 }
+
+const gcPauses = new GcPauses();
 
 const routeLabel = (drafter: string | null, gamma: number | null): string => (drafter === null || !gamma ? 'plain' : `${drafter}/${gamma}`);
 
@@ -697,6 +702,7 @@ function breakdown(runs: readonly Run[], arms: readonly Arm[]): Partial<Record<A
       wall: median(ok.map((r) => r.wallMs / r.tokens)),
       ort: median(ok.map((r) => (r.ortMs ?? 0) / r.tokens)),
       passes: median(ok.map((r) => (r.ortPasses ?? 0) / r.tokens)),
+      gc: median(ok.map((r) => (r.gcMs ?? 0) / r.tokens)),
     };
     for (const key of new Set(ok.flatMap((r) => Object.keys(r.parts)))) {
       parts[key] = median(ok.map((r) => (r.parts[key] ?? 0) / r.tokens));
@@ -711,6 +717,7 @@ const PART_NAMES: Record<string, string> = {
   prefill: 'prompt pass',
   run: 'session.run of the steps',
   loop: 'rest of the loop',
+  gc: 'garbage collection (anywhere in the call)',
   draft: 'draft',
   verify: 'verify',
   outside: 'engine.generate outside the loop',
@@ -858,8 +865,8 @@ async function main(): Promise<number> {
     ort.passes = 0;
     try {
       const outcome = await generate(req);
-      const wallMs = performance.now() - start;
-      return { ...base, ...outcome, wallMs, ortMs: ort.ms, ortPasses: ort.passes };
+      const end = performance.now();
+      return { ...base, ...outcome, wallMs: end - start, ortMs: ort.ms, ortPasses: ort.passes, gcMs: await gcPauses.within(start, end) };
     } catch (err) {
       return { ...base, tokens: 0, endedByEos: false, parts: {}, wallMs: performance.now() - start, error: err instanceof Error ? err.message : String(err) };
     }
