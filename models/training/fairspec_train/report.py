@@ -28,6 +28,43 @@ def load_timing(path: str, drafter_path: str) -> dict:
             "verify_5_over_1": v["ratio_5_to_1"], "threads": v["threads"], "past_length": v["past_length"]}
 
 
+def routed_columns(summary: dict, shipped: list[str], only: dict[str, set[str]]) -> dict:
+    """A set's routed configuration (what the router would serve per language, among `shipped`)
+    and every column's change against the baseline drafter."""
+    routed_summary = routed(summary, shipped, only)
+    return {"routed": {"among": shipped, **routed_summary},
+            "relative_to_baseline": relative({**summary, "routed": routed_summary}, "drafter-baseline")}
+
+
+def specialist_languages(folder: str, shipped: list[str]) -> dict[str, set[str]]:
+    """The specialists among `shipped` (checkpoints or pack folders under `folder`) and the
+    languages each serves: those it was trained on (its card's tasks)."""
+    only = {}
+    for name in shipped:
+        card = load_card(os.path.join(folder, name))
+        if card.get("specialist_group"):
+            only[name] = {l for members in card.get("tasks", {}).values() for l in members}
+    return only
+
+
+def print_set(set_name: str, entry: dict) -> None:
+    rel = entry["relative_to_baseline"]
+    print(f"== {set_name}")
+    for name, s in {**entry["drafters"], "routed": entry["routed"]}.items():
+        print(f"{name:22s} mean α {s['mean_alpha']:.4f} worst α {s['worst_alpha']:.4f} ({s['worst_language']}) "
+              f"U {s['U']:.4f} ({rel[name]['U_change']:+.1%}) U_KL {s['U_KL']:.4f} ({rel[name]['U_KL_change']:+.1%}) "
+              f"S mean {s['mean_predicted_speedup']:.2f} max/min {s['speedup_max_min_ratio']:.2f} "
+              f"greedy agreement mean {s['mean_greedy_agreement']:.3f} worst {s['worst_greedy_agreement']:.3f} "
+              f"({s['worst_greedy_language']}) S greedy mean {s['mean_predicted_speedup_greedy']:.2f}")
+
+
+def write_chart(pack: str, report: dict, shipped: list[str]) -> None:
+    udhr = {**report["sets"]["udhr"]["drafters"], "routed": report["sets"]["udhr"]["routed"]}
+    with open(os.path.join(pack, "report.svg"), "w", encoding="utf-8") as f:
+        f.write(render({name: udhr[name] for name in ["drafter-baseline", "routed", *shipped] if name in udhr},
+                       "fairspec default pack: held-out UDHR, per language: baseline, routed, each shipped drafter"))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--corpus", required=True)
@@ -54,12 +91,7 @@ def main(argv=None):
     drafters = {name: load_checkpoint(os.path.join(args.work, name), device) for name in names}
     specialists = [f"drafter-{g}" for g in GROUPS if f"drafter-{g}" in present]
     shipped = args.shipped.split(",") if args.shipped else ["drafter-baseline", "drafter-scdf", *specialists]
-    # A specialist serves only the languages it was trained on (its card's tasks).
-    only = {}
-    for name in shipped:
-        card = load_card(os.path.join(args.work, name))
-        if card.get("specialist_group"):
-            only[name] = {l for members in card.get("tasks", {}).values() for l in members}
+    only = specialist_languages(args.work, shipped)
     udhr = json.load(open(os.path.join(args.corpus, "udhr.json"), encoding="utf-8"))
     heldout = Corpus(args.corpus, "heldout")
     in_dist_langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or l in udhr]
@@ -82,25 +114,14 @@ def main(argv=None):
     for set_name, score in scorers.items():
         results = score()
         summary = summarise(results, timing["c"], args.gamma_max, measured_verify_cost(timing["verifier_ms"]))
-        # What the router would serve, per language, beside each drafter alone.
-        routed_summary = routed(summary, shipped, only)
-        columns = {**summary, "routed": routed_summary}
-        rel = relative(columns, "drafter-baseline")
         report["sets"][set_name] = {
             "verifier_bits_per_byte": {l: r["verifier_bits_per_byte"] for l, r in results.items()},
             "verifier_entropy_nats": {l: r["verifier_entropy_nats"] for l, r in results.items()},
             "positions": {l: r["positions"] for l, r in results.items()},
             "drafters": summary,
-            "routed": {"among": shipped, **routed_summary},
-            "relative_to_baseline": rel,
+            **routed_columns(summary, shipped, only),
         }
-        print(f"== {set_name}")
-        for name, s in columns.items():
-            print(f"{name:22s} mean α {s['mean_alpha']:.4f} worst α {s['worst_alpha']:.4f} ({s['worst_language']}) "
-                  f"U {s['U']:.4f} ({rel[name]['U_change']:+.1%}) U_KL {s['U_KL']:.4f} ({rel[name]['U_KL_change']:+.1%}) "
-                  f"S mean {s['mean_predicted_speedup']:.2f} max/min {s['speedup_max_min_ratio']:.2f} "
-                  f"greedy agreement mean {s['mean_greedy_agreement']:.3f} worst {s['worst_greedy_agreement']:.3f} "
-                  f"({s['worst_greedy_language']}) S greedy mean {s['mean_predicted_speedup_greedy']:.2f}")
+        print_set(set_name, report["sets"][set_name])
     report["samples"] = {l: {"prompt": p, "greedy": sample(verifier, p, args.sample_bytes, 0.0, 0),
                              "temperature_0.7": sample(verifier, p, args.sample_bytes, 0.7, 0)}
                          for l, p in SAMPLE_PROMPTS.items()}
@@ -114,10 +135,7 @@ def main(argv=None):
         json.dump(report, f, ensure_ascii=False, indent=1)
     with open(os.path.join(args.pack, "routing.json"), "w") as f:
         json.dump(routing, f, indent=1)
-    with open(os.path.join(args.pack, "report.svg"), "w", encoding="utf-8") as f:
-        udhr = {**report["sets"]["udhr"]["drafters"], "routed": report["sets"]["udhr"]["routed"]}
-        f.write(render({name: udhr[name] for name in ["drafter-baseline", "routed", *shipped] if name in udhr},
-                       "fairspec default pack: held-out UDHR, per language: baseline, routed, each shipped drafter"))
+    write_chart(args.pack, report, shipped)
     print(f"wrote {args.pack}/eval.json, routing.json, report.svg")
 
 

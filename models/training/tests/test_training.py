@@ -1,12 +1,17 @@
 """Unit tests of the training pipeline's pure pieces (run: /usr/bin/python3 -m unittest discover models/training/tests)."""
+import contextlib
+import io
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import torch  # noqa: E402
 
+from fairspec_train import add_routed  # noqa: E402
 from fairspec_train.evaluate import windows  # noqa: E402
 from fairspec_train.losses import acceptance_rate, cross_entropy_to_teacher, scdf_weights  # noqa: E402
 from fairspec_train.model import GPT, GPTConfig  # noqa: E402
@@ -127,6 +132,34 @@ class Speedup(unittest.TestCase):
         table = routing_table(summary, ["drafter-baseline", "drafter-other"], only={"drafter-other": {"am"}})
         self.assertEqual(table["languages"]["am"]["drafter"], "other")
         self.assertEqual(table["default"]["drafter"], "baseline", "never the default route")
+
+    def test_add_routed_gives_an_existing_eval_json_the_column_and_keeps_the_rest(self):
+        def scores(en, am):
+            return {lang: {"alpha": a, "greedy_agreement": a, "cross_entropy_nats": 2 - a, "kl_nats": 1 - a}
+                    for lang, a in (("en", en), ("am", am))}
+        results = {lang: {"drafters": {"drafter-baseline": scores(0.8, 0.4)[lang], "drafter-ethiopic": scores(0.9, 0.7)[lang],
+                                       "drafter-cont": scores(0.95, 0.95)[lang]}} for lang in ("en", "am")}
+        summary = summarise(results, 0.05, 8)
+        with tempfile.TemporaryDirectory() as pack:
+            for name, card in (("drafter-baseline", {}), ("drafter-ethiopic", {"specialist_group": "other", "tasks": {"am": ["am"]}})):
+                os.makedirs(os.path.join(pack, name))
+                with open(os.path.join(pack, name, "training.json"), "w") as f:
+                    json.dump(card, f)
+            before = {"cost": {"c": 0.05}, "sets": {"udhr": {"positions": {"en": 10, "am": 10}, "drafters": summary}}}
+            with open(os.path.join(pack, "eval.json"), "w") as f:
+                json.dump(before, f)
+            with contextlib.redirect_stdout(io.StringIO()):
+                add_routed.main(["--pack", pack])
+            after = json.load(open(os.path.join(pack, "eval.json")))
+            self.assertTrue(os.path.exists(os.path.join(pack, "report.svg")))
+        udhr = after["sets"]["udhr"]
+        # drafter-cont has figures but no folder in the pack: not shipped, never routed to.
+        self.assertEqual(udhr["routed"]["among"], ["drafter-baseline", "drafter-ethiopic"])
+        # The specialist beats the baseline in en too, but serves only am.
+        self.assertEqual({l: v["drafter"] for l, v in udhr["routed"]["languages"].items()}, {"en": "drafter-baseline", "am": "drafter-ethiopic"})
+        self.assertAlmostEqual(udhr["relative_to_baseline"]["routed"]["worst_alpha_change"], 0.7 - 0.4)
+        self.assertEqual(udhr["drafters"], json.loads(json.dumps(summary)))
+        self.assertEqual(after["cost"], before["cost"])
 
     def test_greedy_regime_routes_on_greedy_agreement(self):
         summary = {"drafter-d": {"mean_predicted_speedup": 1.5, "languages": {
