@@ -25,6 +25,15 @@ export class GcPauses {
     return ms;
   }
 
+  /** Milliseconds of pauses since `start`, for a process that keeps a running total (a bench host). */
+  async total(start: number): Promise<number> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#add(this.#observer.takeRecords());
+    let ms = 0;
+    for (const p of this.#pauses) if (p.end >= start) ms += p.end - Math.max(start, p.start);
+    return ms;
+  }
+
   disconnect(): void {
     this.#observer.disconnect();
   }

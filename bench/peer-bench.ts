@@ -7,7 +7,10 @@
 //   npx tsx bench/peer-bench.ts --prompt-file prompts.jsonl       # your prompts ({"text", "language"?} or one per line)
 //   npx tsx bench/peer-bench.ts --url http://127.0.0.1:8000       # the HTTP arms against a running server
 //
-// Six arms decode every prompt, one at a time, in one process:
+// Six arms decode every prompt, one call at a time. Each contender runs in a process of its own
+// (peer-hosts.ts says why): transformers.js, the bare loop, fairspec's engine (both e- arms) and
+// fairspec's server (the HTTP arms' client stays in the bench process); --one-process puts them
+// all in the bench process instead.
 //   tjs           transformers.js AutoModelForCausalLM (dtype fp32, device cpu, its own session
 //                 defaults) generate() with min_new_tokens = max_new_tokens = N: exactly N tokens
 //                 (EOS is suppressed until N, so nothing stops it early);
@@ -18,9 +21,8 @@
 //   engine-plain  fairspec's Engine.generate in process (loadEngine), drafter null, γ 0;
 //   engine-spec   the same with the drafter and γ the pack's routing.json gives the prompt's
 //                 language in the request's regime (greedy or sampled section);
-//   http-plain    POST /v1/completions, `speculative: {draft_length: 0}`, to a server this
-//                 process starts (buildApp from ../app.js, static routing, 127.0.0.1, port 0) or
-//                 to --url;
+//   http-plain    POST /v1/completions, `speculative: {draft_length: 0}`, to a server the bench
+//                 starts (buildApp from ../app.js, static routing, 127.0.0.1, port 0) or to --url;
 //   http-spec     the same, routed by the server (language pinned, no override).
 // fairspec stops at EOS (it has no ignore_eos), so the figure compared is tokens per second
 // (generated tokens / wall time of the call), never wall time per request; the `eos` column
@@ -42,11 +44,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { Pool } from 'undici';
-import { buildApp } from '../app.js';
 import { loadConfig } from '../src/config.js';
 import { loadEngine, type Engine } from '../src/engine/engine.js';
 import { readModelConfig, type ModelConfig } from '../src/engine/model-config.js';
@@ -55,7 +57,6 @@ import { resolveModelFile } from '../src/engine/model-dtype.js';
 import { createRandom, type RandomSource } from '../src/engine/random.js';
 import { sampleIndex, softmax } from '../src/engine/sampling.js';
 import type { TextTokenizer } from '../src/engine/tokenizer.js';
-import { detectLanguage } from '../src/routing/language-detector.js';
 import { RoutingTable, type Route } from '../src/routing/routing-table.js';
 import type { CompletionResponseBody } from '../src/wire/completions.js';
 import type { ErrorBody } from '../src/wire/error.js';
@@ -64,6 +65,7 @@ import { parseLoopbackUrl } from './loopback-url.js';
 import { describeMachine, machine } from './machine.js';
 import { benchPrompts, EVALUATION_LANGUAGES, MAX_PROMPTS_PER_LANGUAGE } from './prompts.js';
 import { GcPauses } from './gc-pauses.js';
+import { failHost, HostProcess, serveHost, type HostCounters } from './peer-hosts.js';
 import { geomean, median } from './summary-statistics.js';
 import { UsageError } from './usage-error.js';
 
@@ -99,7 +101,9 @@ const USAGE = `usage: npx tsx bench/peer-bench.ts [options]
   --bare-spinning              let the bare loop's idle intra-op threads spin (transformers.js' default; fairspec's
                                is off): tells what spinning is worth on this machine
   --seed N                     base seed of the sampled runs (default 1)
-  --json FILE                  write the settings, every run and the tables to FILE`;
+  --json FILE                  write the settings, every run and the tables to FILE
+  --one-process                every arm in this process, as before 2026-12-07 (default: transformers.js, the bare
+                               loop, the in-process engine and the server each in a process of its own)`;
 
 interface Options {
   pack: string;
@@ -119,6 +123,10 @@ interface Options {
   bareSpinning: boolean;
   seed: number;
   json: string | undefined;
+  /** Every arm in this process (the old layout) instead of a process per contender (peer-hosts.ts). */
+  oneProcess: boolean;
+  /** Set in a host process: the contender it runs. */
+  host: HostName | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -143,6 +151,8 @@ function parseOptions(argv: string[]): Options {
       'bare-spinning': { type: 'boolean', default: false },
       seed: { type: 'string' },
       json: { type: 'string' },
+      'one-process': { type: 'boolean', default: false },
+      host: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -192,6 +202,8 @@ function parseOptions(argv: string[]): Options {
     bareSpinning: values['bare-spinning'],
     seed: intOption('seed', values.seed, 1, 0, 2 ** 31),
     json: values.json,
+    oneProcess: values['one-process'],
+    host: values.host === undefined ? undefined : hostName(values.host),
   };
 }
 
@@ -206,7 +218,7 @@ interface Prompt {
   text: string;
 }
 
-function filePrompts(path: string): Prompt[] {
+function filePrompts(path: string, detectLanguage: (text: string) => { language: string | null }): Prompt[] {
   const raw = readFileSync(path, 'utf8');
   const entries: unknown[] = (() => {
     const trimmed = raw.trim();
@@ -225,7 +237,7 @@ function filePrompts(path: string): Prompt[] {
 }
 
 /** Languages in order, each with its measured prompts; and one warm-up prompt. */
-function loadPrompts(opts: Options): { groups: { language: string; prompts: Prompt[] }[]; warmup: Prompt } {
+async function loadPrompts(opts: Options): Promise<{ groups: { language: string; prompts: Prompt[] }[]; warmup: Prompt }> {
   if (opts.promptFile === undefined) {
     const languages = opts.languages ?? [...EVALUATION_LANGUAGES];
     const groups = languages.map((language) => {
@@ -235,7 +247,9 @@ function loadPrompts(opts: Options): { groups: { language: string; prompts: Prom
     const w = benchPrompts(languages[0]!, 1, opts.promptBytes).warmup;
     return { groups, warmup: { language: w.language, pinned: true, id: w.article, text: w.text } };
   }
-  const all = filePrompts(opts.promptFile);
+  // Imported here only: the detector's tables are a large heap, which a host should not carry.
+  const { detectLanguage } = await import('../src/routing/language-detector.js');
+  const all = filePrompts(opts.promptFile, detectLanguage);
   if (all.length === 0) throw new UsageError(`--prompt-file ${opts.promptFile} holds no prompt`);
   const byLanguage = new Map<string, Prompt[]>();
   for (const p of all) {
@@ -267,6 +281,10 @@ interface Outcome {
   endedByEos: boolean;
   /** 'baseline/5', 'plain' */
   route?: string;
+  /** Set by a host process (peer-hosts.ts): its onnxruntime and garbage-collection time in the call. */
+  ortMs?: number;
+  ortPasses?: number;
+  gcMs?: number;
   /** Milliseconds inside the call, by part (see the breakdown printed at the end). */
   parts: Record<string, number>;
 }
@@ -280,11 +298,11 @@ interface Run extends Outcome {
   /** Position of the arm in its round. */
   order: number;
   wallMs: number;
-  /** Time inside onnxruntime's session.run during the call, every session, and how many runs. */
-  ortMs?: number;
-  ortPasses?: number;
-  /** Garbage collection pauses of this process during the call (gc-pauses.ts). */
-  gcMs?: number;
+  /**
+   * Outcome's ortMs, ortPasses, gcMs: time inside onnxruntime's session.run during the call (every
+   * session of the process that ran it), how many runs, and that process's garbage-collection
+   * pauses (gc-pauses.ts). The HTTP arms' are the server's.
+   */
   error?: string;
 }
 
@@ -294,7 +312,7 @@ type Generate = (req: Request) => Promise<Outcome>;
 // the in-process server's: onnxruntime-node is one CommonJS module for all of them) runs through
 // InferenceSession.prototype.run; timing it attributes each call's time to the ONNX passes and to
 // everything around them. Calls are sequential, so the counters belong to the call in progress.
-const ort = { ms: 0, passes: 0 };
+const ort = { ms: 0, passes: 0, totalMs: 0, totalPasses: 0 };
 {
   const proto = (InferenceSession as unknown as { prototype: unknown }).prototype as { run: (this: unknown, ...args: unknown[]) => Promise<unknown> };
   const run = proto.run;
@@ -303,8 +321,11 @@ const ort = { ms: 0, passes: 0 };
     try {
       return await run.apply(this, args);
     } finally {
-      ort.ms += performance.now() - start;
+      const ms = performance.now() - start;
+      ort.ms += ms;
       ort.passes++;
+      ort.totalMs += ms;
+      ort.totalPasses++;
     }
   };
 }
@@ -724,6 +745,116 @@ const PART_NAMES: Record<string, string> = {
   rest: 'HTTP + server outside draft/verify',
 };
 
+// ---- hosts: where each arm runs ---------------------------------------------------------------
+
+const HOSTS = ['tjs', 'bare', 'engine', 'server'] as const;
+type HostName = (typeof HOSTS)[number];
+/** The process each arm runs in (peer-hosts.ts); the HTTP arms' client runs in the bench process. */
+const HOST_OF: Record<Arm, HostName> = {
+  tjs: 'tjs', bare: 'bare', 'engine-plain': 'engine', 'engine-spec': 'engine', 'http-plain': 'server', 'http-spec': 'server',
+};
+
+function hostName(raw: string): HostName {
+  if (!(HOSTS as readonly string[]).includes(raw)) throw new UsageError(`--host must be one of ${HOSTS.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as HostName;
+}
+
+interface ArmContext {
+  verifierFile: { path: string };
+  verifierConfig: ModelConfig;
+  drafterNames: string[];
+  routing: RoutingTable;
+  timed: <T>(name: string, f: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * One host's arms, loaded in this process: generators keyed by arm, and `arm:drafter` for the
+ * drafter warm-ups. The server host starts the server and has no generator (its client is the
+ * bench's).
+ */
+async function loadHostArms(
+  name: HostName,
+  opts: Options,
+  ctx: ArmContext,
+): Promise<{ generators: Map<string, Generate>; closers: (() => Promise<void>)[]; info: { peerVersion?: string; serverUrl?: string; model?: string } }> {
+  const generators = new Map<string, Generate>();
+  const closers: (() => Promise<void>)[] = [];
+  if (name === 'tjs') {
+    const peer = await ctx.timed('tjs', () => loadPeer(opts.pack, opts.peerThreads));
+    generators.set('tjs', peer.generate);
+    return { generators, closers: [peer.dispose], info: { peerVersion: peer.version } };
+  }
+  if (name === 'bare') {
+    const bare = await ctx.timed('bare', () => BareLoop.load(ctx.verifierFile.path, ctx.verifierConfig, opts.ortThreads, opts.bareSpinning));
+    generators.set('bare', (req) => bare.generate(req));
+    return { generators, closers: [() => bare.session.release()], info: {} };
+  }
+  if (name === 'engine') {
+    const engine = await ctx.timed('engine', () => loadEngine(opts.pack, { intraOpNumThreads: opts.ortThreads, drafterIntraOpNumThreads: opts.drafterThreads }));
+    closers.push(() => engine.close());
+    generators.set('engine-plain', engineArm(engine, () => ({ drafter: null, draftLength: 0 })));
+    generators.set('engine-spec', engineArm(engine, (req) => ctx.routing.resolve(req.prompt.language === 'unknown' ? null : req.prompt.language, req.regime)));
+    if (opts.arms.includes('engine-spec')) for (const drafter of ctx.drafterNames) generators.set(`engine-spec:${drafter}`, engineArm(engine, () => ({ drafter, draftLength: 4 })));
+    return { generators, closers, info: {} };
+  }
+  const model = 'fairspec-peer-bench';
+  const config = loadConfig({}, {
+    packDir: opts.pack,
+    modelId: model,
+    routingMode: opts.routing,
+    logLevel: 'error',
+    ortThreads: opts.ortThreads,
+    drafterOrtThreads: opts.drafterThreads,
+    maxTokens: Math.max(512, opts.maxTokens),
+    host: '127.0.0.1',
+    port: 0,
+  });
+  // Imported here only: the server holds the language detector's tables, a large heap.
+  const { buildApp } = await import('../app.js');
+  const app = await ctx.timed('server', async () => {
+    const a = await buildApp(config);
+    await a.listen({ port: 0, host: '127.0.0.1' });
+    return a;
+  });
+  closers.push(() => app.close());
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+  return { generators, closers, info: { serverUrl: `http://127.0.0.1:${address.port}`, model } };
+}
+
+/** A host process: loads its arms and answers the bench process until it says close. */
+async function runHost(opts: Options): Promise<number> {
+  try {
+    const { paths } = await readPack(opts.pack);
+    const drafterNames = Object.keys(paths.drafters ?? {});
+    const ctx: ArmContext = {
+      verifierFile: await resolveModelFile(paths.verifier, 'fp32'),
+      verifierConfig: await readModelConfig(paths.verifier),
+      drafterNames,
+      routing: await RoutingTable.load(join(opts.pack, 'routing.json'), { drafters: drafterNames }),
+      timed: (_name, f) => f(),
+    };
+    const set = await loadHostArms(opts.host!, opts, ctx);
+    const start = performance.now();
+    // Each call reports its own onnxruntime and GC time; the server's are read as running totals.
+    const measured = new Map<string, (req: never) => Promise<unknown>>();
+    for (const [key, generate] of set.generators) {
+      measured.set(key, async (req: Request) => {
+        const before = { ms: ort.totalMs, passes: ort.totalPasses };
+        const t0 = performance.now();
+        const outcome = await generate(req);
+        const t1 = performance.now();
+        return { ...outcome, ortMs: ort.totalMs - before.ms, ortPasses: ort.totalPasses - before.passes, gcMs: await gcPauses.within(t0, t1) } satisfies Outcome;
+      });
+    }
+    const counters = async (): Promise<HostCounters> => ({ ortMs: ort.totalMs, ortPasses: ort.totalPasses, gcMs: await gcPauses.total(start) });
+    serveHost({ ...set.info, keys: [...set.generators.keys()] }, measured, counters, set.closers);
+  } catch (err) {
+    failHost(err);
+  }
+  return 0;
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -732,7 +863,8 @@ async function main(): Promise<number> {
   let warmup: Prompt;
   try {
     opts = parseOptions(process.argv.slice(2));
-    ({ groups, warmup } = loadPrompts(opts));
+    if (opts.host !== undefined) return await runHost(opts);
+    ({ groups, warmup } = await loadPrompts(opts));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${err.message}\n${USAGE}\n`);
@@ -767,67 +899,59 @@ async function main(): Promise<number> {
     return v;
   };
 
+  const ctx: ArmContext = { verifierFile, verifierConfig, drafterNames, routing, timed };
   const generators: Partial<Record<Arm, Generate>> = {};
   /** Each drafter once per engine before timing: a session's first runs allocate. */
   const drafterWarmups: { arm: Arm; drafter: string; generate: Generate }[] = [];
   const closers: (() => Promise<void>)[] = [];
   let peerVersion = '';
   let serverUrl = '';
+  let model = '';
+  /** The server's host in the isolated layout: its counters give the HTTP arms' onnxruntime and GC time. */
+  let serverHost: HostProcess | null = null;
+  const hosts = HOSTS.filter((h) => opts.arms.some((a) => HOST_OF[a] === h) && !(h === 'server' && opts.url !== undefined));
   try {
-    if (opts.arms.includes('tjs')) {
-      const peer = await timed('tjs', () => loadPeer(opts.pack, opts.peerThreads));
-      peerVersion = peer.version;
-      generators.tjs = peer.generate;
-      closers.push(peer.dispose);
-    }
-    if (opts.arms.includes('bare')) {
-      const bare = await timed('bare', () => BareLoop.load(verifierFile.path, verifierConfig, opts.ortThreads, opts.bareSpinning));
-      generators.bare = (req) => bare.generate(req);
-      closers.push(() => bare.session.release());
-    }
-    if (opts.arms.includes('engine-plain') || opts.arms.includes('engine-spec')) {
-      const engine = await timed('engine', () => loadEngine(opts.pack, { intraOpNumThreads: opts.ortThreads, drafterIntraOpNumThreads: opts.drafterThreads }));
-      closers.push(() => engine.close());
-      generators['engine-plain'] = engineArm(engine, () => ({ drafter: null, draftLength: 0 }));
-      generators['engine-spec'] = engineArm(engine, (req) => routing.resolve(req.prompt.language === 'unknown' ? null : req.prompt.language, req.regime));
-      if (opts.arms.includes('engine-spec')) for (const drafter of drafterNames) drafterWarmups.push({ arm: 'engine-spec', drafter, generate: engineArm(engine, () => ({ drafter, draftLength: 4 })) });
+    for (const name of hosts) {
+      if (opts.oneProcess) {
+        const set = await loadHostArms(name, opts, ctx);
+        closers.push(...set.closers);
+        for (const [key, generate] of set.generators) {
+          const [arm, drafter] = key.split(':') as [Arm, string | undefined];
+          if (drafter !== undefined) drafterWarmups.push({ arm, drafter, generate });
+          else generators[arm] = generate;
+        }
+        peerVersion ||= set.info.peerVersion ?? '';
+        serverUrl ||= set.info.serverUrl ?? '';
+        model ||= set.info.model ?? '';
+        continue;
+      }
+      const { host, info } = await timed(name, () => HostProcess.start(name, fileURLToPath(import.meta.url), process.argv.slice(2)));
+      closers.push(() => host.close());
+      const keys = info['keys'] as string[];
+      for (const key of keys) {
+        const [arm, drafter] = key.split(':') as [Arm, string | undefined];
+        const generate: Generate = (req) => host.call<Outcome>(key, req);
+        if (drafter !== undefined) drafterWarmups.push({ arm, drafter, generate });
+        else generators[arm] = generate;
+      }
+      peerVersion ||= (info['peerVersion'] as string | undefined) ?? '';
+      if (name === 'server') {
+        serverUrl = info['serverUrl'] as string;
+        model = info['model'] as string;
+        serverHost = host;
+      }
     }
     if (opts.arms.includes('http-plain') || opts.arms.includes('http-spec')) {
-      let origin: string;
-      let model: string;
       if (opts.url !== undefined) {
-        origin = opts.url.origin;
-        const res = await fetch(new URL('/v1/models', origin));
+        serverUrl = opts.url.origin;
+        const res = await fetch(new URL('/v1/models', serverUrl));
         const list = (await res.json()) as { data?: { id: string }[] };
         const id = list.data?.[0]?.id;
-        if (id === undefined) throw new Error(`GET ${origin}/v1/models listed no model`);
+        if (id === undefined) throw new Error(`GET ${serverUrl}/v1/models listed no model`);
         model = id;
-      } else {
-        model = 'fairspec-peer-bench';
-        const config = loadConfig({}, {
-          packDir: opts.pack,
-          modelId: model,
-          routingMode: opts.routing,
-          logLevel: 'error',
-          ortThreads: opts.ortThreads,
-          drafterOrtThreads: opts.drafterThreads,
-          maxTokens: Math.max(512, opts.maxTokens),
-          host: '127.0.0.1',
-          port: 0,
-        });
-        const app = await timed('server', async () => {
-          const a = await buildApp(config);
-          await a.listen({ port: 0, host: '127.0.0.1' });
-          return a;
-        });
-        closers.push(() => app.close());
-        const address = app.server.address();
-        if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-        origin = `http://127.0.0.1:${address.port}`;
       }
-      serverUrl = origin;
       // One connection, no pipelining: strictly one request at a time.
-      const pool = new Pool(origin, { connections: 1, pipelining: 1, headersTimeout: 300_000, bodyTimeout: 300_000 });
+      const pool = new Pool(serverUrl, { connections: 1, pipelining: 1, headersTimeout: 300_000, bodyTimeout: 300_000 });
       closers.push(() => pool.close());
       generators['http-plain'] = httpArm(pool, model, { draft_length: 0 });
       generators['http-spec'] = httpArm(pool, model, null);
@@ -838,18 +962,20 @@ async function main(): Promise<number> {
     throw err;
   }
 
+
   const prompts = groups.reduce((a, g) => a + g.prompts.length, 0);
   const calls = prompts * opts.repeats * opts.regimes.length * opts.arms.length;
   const threadsNote = opts.peerThreads === undefined ? 'its session defaults (onnxruntime picks the threads, spinning on)' : `${opts.peerThreads} intra-op threads`;
   out(`pack     ${opts.pack}: verifier ${verifierFile.path} (${verifierFile.dtype}), drafters ${drafterNames.join(', ') || 'none'}`);
   out(`arms     ${opts.arms.join(', ')}`);
+  out(`layout   ${opts.oneProcess ? 'every arm in this process (--one-process)' : `a process per contender: ${hosts.join(', ')}${opts.arms.some((a) => HOST_OF[a] === 'server') ? ' (the HTTP client in this process)' : ''}`}`);
   if (opts.arms.includes('tjs')) out(`         tjs: @huggingface/transformers ${peerVersion} generate(), fp32, cpu, ${threadsNote}; min_new_tokens = max_new_tokens = N`);
   if (opts.arms.includes('bare')) out(`         bare: onnxruntime-node InferenceSession on the same file, ${opts.ortThreads} intra-op threads, ${opts.bareSpinning ? 'SPINNING (--bare-spinning)' : 'no spinning'}; EOS suppressed: N tokens`);
   if (opts.arms.includes('engine-plain') || opts.arms.includes('engine-spec')) {
-    out(`         e-*: loadEngine in process (verifier ${opts.ortThreads} threads, drafters ${opts.drafterThreads}); e-spec: routing.json's route for the language and regime`);
+    out(`         e-*: loadEngine in ${opts.oneProcess ? 'this' : 'its own'} process (verifier ${opts.ortThreads} threads, drafters ${opts.drafterThreads}); e-spec: routing.json's route for the language and regime`);
   }
   if (serverUrl !== '') {
-    out(`         h-*: ${opts.url !== undefined ? `the server at ${serverUrl}` : `a server started in this process at ${serverUrl} (buildApp, ${opts.routing} routing)`}, one connection, language pinned; h-spec: routed`);
+    out(`         h-*: ${opts.url !== undefined ? `the server at ${serverUrl}` : `a server started ${opts.oneProcess ? 'in this process' : 'in its own process'} at ${serverUrl} (buildApp, ${opts.routing} routing)`}, one connection, language pinned; h-spec: routed`);
   }
   out(`settings ${groups.length} languages, ${prompts} prompts x ${opts.repeats} repeats x ${opts.regimes.join('+')}, N = ${opts.maxTokens} tokens, ` +
     `${opts.promptFile ?? `UDHR prompts <= ${opts.promptBytes} B`}; ${calls} timed calls`);
@@ -859,16 +985,25 @@ async function main(): Promise<number> {
 
   const runs: Run[] = [];
   const call = async (arm: Arm, req: Request, order: number, repeat: number, generate: Generate = generators[arm]!): Promise<Run> => {
-    const start = performance.now();
     const base = { arm, regime: req.regime, language: req.prompt.language, promptId: req.prompt.id, repeat, order };
+    const callStart = performance.now();
     ort.ms = 0;
     ort.passes = 0;
     try {
+      // A server in its own process: its running totals before and after the call.
+      const server = serverHost !== null && HOST_OF[arm] === 'server' ? serverHost : null;
+      const before = server ? await server.counters() : null;
+      const start = performance.now();
       const outcome = await generate(req);
       const end = performance.now();
-      return { ...base, ...outcome, wallMs: end - start, ortMs: ort.ms, ortPasses: ort.passes, gcMs: await gcPauses.within(start, end) };
+      const after = server ? await server.counters() : null;
+      const own = before && after
+        ? { ortMs: after.ortMs - before.ortMs, ortPasses: after.ortPasses - before.ortPasses, gcMs: after.gcMs - before.gcMs }
+        : { ortMs: ort.ms, ortPasses: ort.passes, gcMs: await gcPauses.within(start, end) };
+      // A host's own figures come with its outcome.
+      return { ...base, ...own, ...outcome, wallMs: end - start };
     } catch (err) {
-      return { ...base, tokens: 0, endedByEos: false, parts: {}, wallMs: performance.now() - start, error: err instanceof Error ? err.message : String(err) };
+      return { ...base, tokens: 0, endedByEos: false, parts: {}, wallMs: performance.now() - callStart, error: err instanceof Error ? err.message : String(err) };
     }
   };
   const request = (prompt: Prompt, regime: Regime, seed: number): Request => ({
