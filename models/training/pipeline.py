@@ -116,8 +116,10 @@ def main():
     if baseline_wanted:
         run([py, "-m", "fairspec_train.train_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier", "--phase", "distill",
              "--init", f"{ckpt}/drafter-warmup", "--out", f"{ckpt}/drafter-baseline", *dev, *prof["drafter"]], "drafter", work)
-    # On a GPU the teacher pool is rebuilt in seconds; on CPU it is kept for reruns of the fine-tunes.
-    pool_cache = ["--pool-cache", f"{work}/teacher-pool.pt"] if prof["device"] == "cpu" else []
+    # On a GPU the teacher pool and the held-out outputs are rebuilt in seconds; on CPU they are
+    # kept for reruns, and each language's held-out outputs serve its specialist too.
+    on_cpu = prof["device"] == "cpu"
+    pool_cache = ["--pool-cache", f"{work}/teacher-pool.pt", "--held-out-cache", f"{work}/held-out"] if on_cpu else []
     if wanted("finetune", os.path.join(ckpt, "drafter-cont", "pytorch_model.bin")):
         run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
              "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, *pool_cache, *dev, *prof["finetune"]], "finetune", work)
@@ -127,7 +129,7 @@ def main():
         # Each specialist: the shipped s-CDF weighting, distilled and tuned on its script group alone.
         signal = json.load(open(os.path.join(ckpt, "drafter-scdf", "training.json")))["weight_signal"]
         for group in groups:
-            cache = ["--pool-cache", f"{work}/teacher-pool-{group}.pt"] if pool_cache else []
+            cache = ["--pool-cache", f"{work}/teacher-pool-{group}.pt", "--held-out-cache", f"{work}/held-out"] if on_cpu else []
             run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
                  "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--group", group, "--modes", f"scdf-{signal}",
                  *cache, *dev, *prof["finetune"], *prof["specialists"]], "specialists", work)

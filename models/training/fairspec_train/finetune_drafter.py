@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import zlib
 
 import numpy as np
 import torch
@@ -123,6 +124,7 @@ def main(argv=None):
     ap.add_argument("--prompt-bytes", type=int, default=128, help="verifier-samples: training text before the sampled bytes")
     ap.add_argument("--temperature", type=float, default=1.0, help="verifier-samples: sampling temperature")
     ap.add_argument("--pool-cache", default="", help="file to keep the teacher pool in between runs")
+    ap.add_argument("--held-out-cache", default="", help="folder to keep each language's held-out verifier outputs in between runs")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args(argv)
     if args.targets == "verifier-samples" and not 0 < args.prompt_bytes <= args.length:
@@ -185,15 +187,36 @@ def teacher_pool(args, verifier, corpus, tasks, seed, device) -> Pool:
 def held_out_teacher(args, verifier, seed):
     """The verifier's outputs on held-out text of the training distribution, on the same kind of
     context as the training targets, for every high- and mid-tier language and every low-tier one
-    with --select-min-bytes of held-out text."""
+    with --select-min-bytes of held-out text. Each language's draws have a seed of their own, so
+    a language gets the same held-out contexts in every run that chooses on it (the general
+    fine-tune and its group's specialist), which lets --held-out-cache keep them between runs."""
     heldout = Corpus(args.corpus, "heldout", args.group)
     langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or len(heldout.block(l)) >= args.select_min_bytes]
-    texts = {l: bytes(np.asarray(heldout.block(l))).decode("utf-8", "ignore") for l in langs}
-    if args.targets == "verifier-samples":
-        cached = teacher_samples(texts, verifier, args.select_prompts, args.prompt_bytes,
-                                 args.length + 1 - args.prompt_bytes, args.temperature, seed + 100)
-    else:
-        cached = teacher_windows(texts, verifier, args.select_max_bytes, 384)
+    cached = {}
+    for lang in langs:
+        text = bytes(np.asarray(heldout.block(lang))).decode("utf-8", "ignore")
+        lang_seed = seed + 100 + zlib.crc32(lang.encode()) % 10_000
+        key = {"targets": args.targets, "prompts": args.select_prompts, "prompt_bytes": args.prompt_bytes, "length": args.length,
+               "temperature": args.temperature, "max_bytes": args.select_max_bytes, "seed": lang_seed,
+               "text": zlib.crc32(text.encode()), "verifier": os.path.getmtime(os.path.join(args.verifier, "pytorch_model.bin"))}
+        path = os.path.join(args.held_out_cache, f"held-out-{lang}.pt") if args.held_out_cache else ""
+        kept = torch.load(path, weights_only=False, map_location=next(verifier.parameters()).device) if path and os.path.exists(path) else None
+        if kept is not None and kept["key"] == key:
+            rows = kept["rows"]
+        else:
+            if args.targets == "verifier-samples":
+                one = teacher_samples({lang: text}, verifier, args.select_prompts, args.prompt_bytes,
+                                      args.length + 1 - args.prompt_bytes, args.temperature, lang_seed)
+            else:
+                one = teacher_windows({lang: text}, verifier, args.select_max_bytes, 384)
+            rows = one.get(lang)
+            if path:
+                os.makedirs(args.held_out_cache, exist_ok=True)
+                torch.save({"key": key, "rows": rows}, path)
+        if rows is not None:
+            cached[lang] = rows
+    if args.held_out_cache:
+        log("finetune", f"held-out verifier outputs for {len(cached)} languages (kept in {args.held_out_cache})")
     return cached, sorted(cached)
 
 

@@ -268,5 +268,49 @@ class Tokenizer(unittest.TestCase):
         self.assertEqual(vocab["<|endoftext|>"], 256)
 
 
+class HeldOutCache(unittest.TestCase):
+    def test_each_language_is_computed_once_and_serves_its_specialist_from_the_cache(self):
+        import argparse
+        import numpy as np
+        from fairspec_train import finetune_drafter
+        from fairspec_train.common import save_checkpoint
+        torch.manual_seed(0)
+        verifier = GPT(GPTConfig(1, 2, 32, 64)).eval()
+        texts = {"en": ("All human beings are born free and equal. " * 12, "Latin"),
+                 "ru": ("Все люди рождаются свободными и равными. " * 12, "Cyrillic")}
+        with tempfile.TemporaryDirectory() as d:
+            corpus, offset, index, blob = os.path.join(d, "corpus"), 0, {}, b""
+            os.makedirs(corpus)
+            for lang, (text, script) in texts.items():
+                raw = text.encode()
+                index[lang] = {"offset": offset, "length": len(raw), "tier": "high", "script": script}
+                blob, offset = blob + raw, offset + len(raw)
+            np.frombuffer(blob, dtype=np.uint8).tofile(os.path.join(corpus, "heldout.bin"))
+            with open(os.path.join(corpus, "heldout.json"), "w") as f:
+                json.dump({"languages": index}, f)
+            save_checkpoint(verifier, os.path.join(d, "verifier"), {})
+            args = argparse.Namespace(corpus=corpus, group=None, select_min_bytes=8192, targets="verifier-samples", select_prompts=2,
+                                      prompt_bytes=16, length=48, temperature=1.0, select_max_bytes=4000,
+                                      verifier=os.path.join(d, "verifier"), held_out_cache=os.path.join(d, "held-out"))
+            first, langs = finetune_drafter.held_out_teacher(args, verifier, 3)
+            self.assertEqual(langs, ["en", "ru"])
+            self.assertEqual(sorted(os.listdir(args.held_out_cache)), ["held-out-en.pt", "held-out-ru.pt"])
+
+            class Unused(torch.nn.Module):
+                def forward(self, x):
+                    raise AssertionError("the verifier ran although the cache holds the language")
+                cfg = verifier.cfg
+            unused = Unused()
+            unused.p = torch.nn.Parameter(torch.zeros(1))
+            args.group = "cyrillic"
+            specialist, langs = finetune_drafter.held_out_teacher(args, unused, 3)
+            self.assertEqual(langs, ["ru"])
+            for a, b in zip(first["ru"][0], specialist["ru"][0]):
+                self.assertTrue(torch.equal(a, b))
+            # Another seed is another draw: computed again, not taken from the cache.
+            with self.assertRaisesRegex(AssertionError, "the verifier ran"):
+                finetune_drafter.held_out_teacher(args, unused, 4)
+
+
 if __name__ == "__main__":
     unittest.main()
