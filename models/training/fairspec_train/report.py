@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 
@@ -34,6 +35,19 @@ def routed_columns(summary: dict, shipped: list[str], only: dict[str, set[str]])
     routed_summary = routed(summary, shipped, only)
     return {"routed": {"among": shipped, **routed_summary},
             "relative_to_baseline": relative({**summary, "routed": routed_summary}, "drafter-baseline")}
+
+
+def same_weights(folder: str, names: list[str]) -> dict[str, str]:
+    """Each of `names` whose pytorch_model.bin is byte for byte an earlier one's, and that one."""
+    first, copies = {}, {}
+    for name in names:
+        with open(os.path.join(folder, name, "pytorch_model.bin"), "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest in first:
+            copies[name] = first[digest]
+        else:
+            first[digest] = name
+    return copies
 
 
 def specialist_languages(folder: str, shipped: list[str]) -> dict[str, set[str]]:
@@ -88,7 +102,9 @@ def main(argv=None):
     verifier = load_checkpoint(os.path.join(args.work, "verifier"), device)
     present = sorted(n for n in os.listdir(args.work) if n.startswith("drafter-") and n != "drafter-warmup")
     names = args.drafters.split(",") if args.drafters else present
-    drafters = {name: load_checkpoint(os.path.join(args.work, name), device) for name in names}
+    # drafter-scdf is a copy of the weighting the fine-tune preferred: the same weights are scored once.
+    copies = same_weights(args.work, names)
+    drafters = {name: load_checkpoint(os.path.join(args.work, name), device) for name in names if name not in copies}
     specialists = [f"drafter-{g}" for g in GROUPS if f"drafter-{g}" in present]
     shipped = args.shipped.split(",") if args.shipped else ["drafter-baseline", "drafter-scdf", *specialists]
     only = specialist_languages(args.work, shipped)
@@ -101,7 +117,7 @@ def main(argv=None):
     in_dist_texts = {l: bytes(np.asarray(heldout.block(l))).decode("utf-8", "ignore") for l in in_dist_langs}
     report = {"cost": timing, "gamma_max": args.gamma_max, "max_bytes_per_language": args.max_bytes,
               "languages": {l: {"udhr_code": e["udhr_code"], "name": e.get("name"), "script": e.get("script")} for l, e in udhr.items()},
-              "models": {name: load_card(os.path.join(args.work, name)) for name in ["verifier", *drafters]},
+              "models": {name: load_card(os.path.join(args.work, name)) for name in ["verifier", *names]},
               "sets": {}}
     scorers = {
         "udhr": lambda: evaluate_set(udhr_texts, verifier, drafters, args.max_bytes, args.stride),
@@ -113,6 +129,9 @@ def main(argv=None):
     }
     for set_name, score in scorers.items():
         results = score()
+        for r in results.values():
+            for copy, original in copies.items():
+                r["drafters"][copy] = r["drafters"][original]
         summary = summarise(results, timing["c"], args.gamma_max, measured_verify_cost(timing["verifier_ms"]))
         report["sets"][set_name] = {
             "verifier_bits_per_byte": {l: r["verifier_bits_per_byte"] for l, r in results.items()},

@@ -161,6 +161,16 @@ class Speedup(unittest.TestCase):
         self.assertEqual(udhr["drafters"], json.loads(json.dumps(summary)))
         self.assertEqual(after["cost"], before["cost"])
 
+    def test_same_weights_finds_the_copy_drafter_scdf_is(self):
+        from fairspec_train.report import same_weights
+        with tempfile.TemporaryDirectory() as work:
+            for name, blob in (("drafter-baseline", b"a"), ("drafter-scdf", b"k"), ("drafter-scdf-k", b"k"), ("drafter-scdf-kl", b"l")):
+                os.makedirs(os.path.join(work, name))
+                with open(os.path.join(work, name, "pytorch_model.bin"), "wb") as f:
+                    f.write(blob)
+            self.assertEqual(same_weights(work, ["drafter-baseline", "drafter-scdf", "drafter-scdf-k", "drafter-scdf-kl"]),
+                             {"drafter-scdf-k": "drafter-scdf"})
+
     def test_greedy_regime_routes_on_greedy_agreement(self):
         summary = {"drafter-d": {"mean_predicted_speedup": 1.5, "languages": {
             "ta": {"best_gamma": 6, "predicted_speedup": 3.0, "best_gamma_greedy": 0, "predicted_speedup_greedy": 1.0},
