@@ -46,4 +46,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # exec form: node is PID 1 and receives SIGTERM itself; server.ts drains on it.
-CMD ["node", "dist/server.js"]
+CMD ["node", "--no-memory-reducer", "dist/server.js"]

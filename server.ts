@@ -7,10 +7,18 @@
 // long before it closes: Prometheus then scrapes the experiment counters after their last
 // increment, so the cluster read-out (src/cluster/cluster-readout.ts) loses nothing to a
 // restart. The drain deadline counts from the signal.
+//
+// Start node with --no-memory-reducer (src/server-node-flags.ts; `npm start` and the Dockerfile do).
+// The language detector's tables keep the heap at about 190 MB of live data. After a few idle
+// seconds V8's memory reducer sets the old generation's limit just above that, and under load the
+// next ones then come every few hundred milliseconds, each marking the 190 MB: plain decoding
+// measured 0.5-0.7x of its speed for minutes after an idle spell (bench/README.md, "Layouts").
+// The flag cannot be set from here: V8 creates the reducer before any JavaScript runs.
 
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './src/config.js';
 import { errorCode } from './src/error-codes.js';
+import { SERVER_NODE_FLAGS } from './src/server-node-flags.js';
 
 /** Stops admitting, waits for the last generation, then `ms` more while /metrics is still served. */
 async function linger(app: Awaited<ReturnType<typeof buildApp>>, ms: number): Promise<void> {
@@ -36,6 +44,8 @@ async function main(): Promise<void> {
 
   const app = await buildApp(config);
   await app.listen({ port: config.port, host: config.host });
+  const missing = SERVER_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length > 0) app.log.warn({ missing }, 'node was started without the options server.ts asks for: decoding slows down after idle spells');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -144,7 +144,7 @@ start_replica() {
     FAIRSPEC_EXPERIMENTS=$work/experiments.json FAIRSPEC_STATE_DIR=$work/state FAIRSPEC_STATE_SYNC_MS=500 \
     FAIRSPEC_ADMIN_TOKEN=$token FAIRSPEC_PROMETHEUS_URL=$prometheus_url FAIRSPEC_SHUTDOWN_LINGER_MS=$linger_ms \
     FAIRSPEC_METRIC_LANGUAGES=$languages FAIRSPEC_ROUTING_MODE=static FAIRSPEC_ORT_THREADS=1 FAIRSPEC_MAX_QUEUE=256 \
-    LOG_LEVEL=info node "$dist/server.js" >>"$work/replica-$i.log" 2>&1 &
+    LOG_LEVEL=info node --no-memory-reducer "$dist/server.js" >>"$work/replica-$i.log" 2>&1 &
   replica_pid[$i]=$!
   pids+=($!)
 }

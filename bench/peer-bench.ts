@@ -57,6 +57,7 @@ import { createRandom, type RandomSource } from '../src/engine/random.js';
 import { sampleIndex, softmax } from '../src/engine/sampling.js';
 import type { TextTokenizer } from '../src/engine/tokenizer.js';
 import { RoutingTable, type Route } from '../src/routing/routing-table.js';
+import { SERVER_NODE_FLAGS } from '../src/server-node-flags.js';
 import type { CompletionResponseBody } from '../src/wire/completions.js';
 import type { ErrorBody } from '../src/wire/error.js';
 import { intOption } from './int-option.js';
@@ -924,7 +925,9 @@ async function main(): Promise<number> {
         model ||= set.info.model ?? '';
         continue;
       }
-      const { host, info } = await timed(name, () => HostProcess.start(name, fileURLToPath(import.meta.url), process.argv.slice(2)));
+      // The server's process gets the node options the server is started with.
+      const nodeFlags = name === 'server' ? SERVER_NODE_FLAGS : [];
+      const { host, info } = await timed(name, () => HostProcess.start(name, fileURLToPath(import.meta.url), process.argv.slice(2), nodeFlags));
       closers.push(() => host.close());
       const keys = info['keys'] as string[];
       for (const key of keys) {

@@ -56,10 +56,11 @@ export class HostProcess {
     });
   }
 
-  /** Forks `script` with `args` and `--host name`; resolves with the host's ready info. */
-  static start(name: string, script: string, args: readonly string[]): Promise<{ host: HostProcess; info: Record<string, unknown> }> {
+  /** Forks `script` with `args` and `--host name` (and node options `nodeFlags`); resolves with the host's ready info. */
+  static start(name: string, script: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<{ host: HostProcess; info: Record<string, unknown> }> {
     // The parent's execArgv carries tsx's loader, so the host runs the same TypeScript.
-    const child = fork(script, [...args, '--host', name], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const execArgv = [...process.execArgv, ...nodeFlags.filter((f) => !process.execArgv.includes(f))];
+    const child = fork(script, [...args, '--host', name], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       const onMessage = (m: HostReply): void => {
         if (m.type === 'ready') {
