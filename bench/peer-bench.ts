@@ -7,9 +7,10 @@
 //   npx tsx bench/peer-bench.ts --prompt-file prompts.jsonl       # your prompts ({"text", "language"?} or one per line)
 //   npx tsx bench/peer-bench.ts --url http://127.0.0.1:8000       # the HTTP arms against a running server
 //
-// Six arms decode every prompt, one call at a time, in this process; with --isolate each
-// contender runs in a process of its own (peer-hosts.ts): transformers.js, the bare loop,
-// fairspec's engine (both e- arms) and fairspec's server (the HTTP arms' client stays here).
+// Six arms decode every prompt, one call at a time. Each contender runs in a process of its own,
+// as a user runs it (peer-hosts.ts): transformers.js, the bare loop, fairspec's engine (both e-
+// arms) and fairspec's server, with the server's node options (the HTTP arms' client stays in
+// the bench process); --one-process puts every arm in the bench process instead.
 //   tjs           transformers.js AutoModelForCausalLM (dtype fp32, device cpu, its own session
 //                 defaults) generate() with min_new_tokens = max_new_tokens = N: exactly N tokens
 //                 (EOS is suppressed until N, so nothing stops it early);
@@ -102,8 +103,8 @@ const USAGE = `usage: npx tsx bench/peer-bench.ts [options]
                                is off): tells what spinning is worth on this machine
   --seed N                     base seed of the sampled runs (default 1)
   --json FILE                  write the settings, every run and the tables to FILE
-  --isolate                    transformers.js, the bare loop, the engine and the server each in a process of its
-                               own (default: every arm in this process); see bench/README.md before reading it`;
+  --one-process                every arm in this process (default: transformers.js, the bare loop, the engine and
+                               the server each in a process of its own); bench/README.md, "Layouts", says what it costs`;
 
 interface Options {
   pack: string;
@@ -123,8 +124,8 @@ interface Options {
   bareSpinning: boolean;
   seed: number;
   json: string | undefined;
-  /** A process per contender (peer-hosts.ts) instead of every arm in this one. */
-  isolate: boolean;
+  /** Every arm in this process instead of a process per contender (peer-hosts.ts). */
+  oneProcess: boolean;
   /** Set in a host process: the contender it runs. */
   host: HostName | undefined;
 }
@@ -151,7 +152,7 @@ function parseOptions(argv: string[]): Options {
       'bare-spinning': { type: 'boolean', default: false },
       seed: { type: 'string' },
       json: { type: 'string' },
-      isolate: { type: 'boolean', default: false },
+      'one-process': { type: 'boolean', default: false },
       host: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -202,7 +203,7 @@ function parseOptions(argv: string[]): Options {
     bareSpinning: values['bare-spinning'],
     seed: intOption('seed', values.seed, 1, 0, 2 ** 31),
     json: values.json,
-    isolate: values.isolate,
+    oneProcess: values['one-process'],
     host: values.host === undefined ? undefined : hostName(values.host),
   };
 }
@@ -912,7 +913,7 @@ async function main(): Promise<number> {
   const hosts = HOSTS.filter((h) => opts.arms.some((a) => HOST_OF[a] === h) && !(h === 'server' && opts.url !== undefined));
   try {
     for (const name of hosts) {
-      if (!opts.isolate) {
+      if (opts.oneProcess) {
         const set = await loadHostArms(name, opts, ctx);
         closers.push(...set.closers);
         for (const [key, generate] of set.generators) {
@@ -970,14 +971,14 @@ async function main(): Promise<number> {
   const threadsNote = opts.peerThreads === undefined ? 'its session defaults (onnxruntime picks the threads, spinning on)' : `${opts.peerThreads} intra-op threads`;
   out(`pack     ${opts.pack}: verifier ${verifierFile.path} (${verifierFile.dtype}), drafters ${drafterNames.join(', ') || 'none'}`);
   out(`arms     ${opts.arms.join(', ')}`);
-  out(`layout   ${!opts.isolate ? 'every arm in this process' : `a process per contender (--isolate): ${hosts.join(', ')}${opts.arms.some((a) => HOST_OF[a] === 'server') ? ' (the HTTP client in this process)' : ''}`}`);
+  out(`layout   ${opts.oneProcess ? 'every arm in this process (--one-process)' : `a process per contender: ${hosts.join(', ')}${opts.arms.some((a) => HOST_OF[a] === 'server') ? ' (the HTTP client in this process)' : ''}`}`);
   if (opts.arms.includes('tjs')) out(`         tjs: @huggingface/transformers ${peerVersion} generate(), fp32, cpu, ${threadsNote}; min_new_tokens = max_new_tokens = N`);
   if (opts.arms.includes('bare')) out(`         bare: onnxruntime-node InferenceSession on the same file, ${opts.ortThreads} intra-op threads, ${opts.bareSpinning ? 'SPINNING (--bare-spinning)' : 'no spinning'}; EOS suppressed: N tokens`);
   if (opts.arms.includes('engine-plain') || opts.arms.includes('engine-spec')) {
-    out(`         e-*: loadEngine in ${!opts.isolate ? 'this' : 'its own'} process (verifier ${opts.ortThreads} threads, drafters ${opts.drafterThreads}); e-spec: routing.json's route for the language and regime`);
+    out(`         e-*: loadEngine in ${opts.oneProcess ? 'this' : 'its own'} process (verifier ${opts.ortThreads} threads, drafters ${opts.drafterThreads}); e-spec: routing.json's route for the language and regime`);
   }
   if (serverUrl !== '') {
-    out(`         h-*: ${opts.url !== undefined ? `the server at ${serverUrl}` : `a server started ${!opts.isolate ? 'in this process' : 'in its own process'} at ${serverUrl} (buildApp, ${opts.routing} routing)`}, one connection, language pinned; h-spec: routed`);
+    out(`         h-*: ${opts.url !== undefined ? `the server at ${serverUrl}` : `a server started ${opts.oneProcess ? 'in this process' : 'in its own process'} at ${serverUrl} (buildApp, ${opts.routing} routing)`}, one connection, language pinned; h-spec: routed`);
   }
   out(`settings ${groups.length} languages, ${prompts} prompts x ${opts.repeats} repeats x ${opts.regimes.join('+')}, N = ${opts.maxTokens} tokens, ` +
     `${opts.promptFile ?? `UDHR prompts <= ${opts.promptBytes} B`}; ${calls} timed calls`);

@@ -1,8 +1,8 @@
-// `peer-bench.ts --isolate`: each contender of the peer bench in a process of its own, as a user
-// runs it: transformers.js in its script, fairspec's server in its process. In one shared process
-// every arm's calls also pay for the garbage the arm before it left (each decoding step of any arm
-// hands V8 megabytes of key/value tensors, and which call the collector stops depends on the order
-// of the arms); bench/README.md has what each layout measured, and what this one does not explain.
+// Each contender of the peer bench in a process of its own, as a user runs it: transformers.js in
+// its script, fairspec's server in its process with its node options. In one shared process every
+// arm's calls also pay for the garbage the arm before it left (each decoding step of any arm hands
+// V8 megabytes of key/value tensors, and which call the collector stops depends on the order of
+// the arms); bench/README.md, "Layouts", has what each layout measured.
 //
 // The bench process forks itself once per host (`--host NAME`, the same options); a host loads
 // its arms, says `ready`, and runs one call at a time when asked, returning the outcome with the
