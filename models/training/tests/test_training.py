@@ -22,6 +22,14 @@ from fairspec_train.tokenizer import bytes_to_unicode, tokenizer_json  # noqa: E
 from fairspec_train.verifier_samples import continue_with_verifier, drafting_mask, sampled_positions  # noqa: E402
 
 
+def two_language_summary(alphas: dict) -> dict:
+    """summarise() of drafters given as name -> (alpha in en, alpha in am); K = 2 - alpha, KL = 1 - alpha."""
+    def scores(a):
+        return {"alpha": a, "greedy_agreement": a, "cross_entropy_nats": 2 - a, "kl_nats": 1 - a}
+    results = {lang: {"drafters": {name: scores(pair[i]) for name, pair in alphas.items()}} for i, lang in enumerate(("en", "am"))}
+    return summarise(results, 0.05, 8)
+
+
 class ScdfWeights(unittest.TestCase):
     def test_without_a_floor_the_best_task_gets_zero_and_the_spread_sets_the_rest(self):
         w = scdf_weights({"en": 1.2, "pl": 1.9, "am": 2.4})
@@ -117,12 +125,7 @@ class Speedup(unittest.TestCase):
 
 
     def test_routed_column_takes_each_languages_fastest_shipped_drafter(self):
-        def scores(en, am):
-            return {lang: {"alpha": a, "greedy_agreement": a, "cross_entropy_nats": 2 - a, "kl_nats": 1 - a}
-                    for lang, a in (("en", en), ("am", am))}
-        results = {lang: {"drafters": {"drafter-baseline": scores(0.8, 0.4)[lang], "drafter-other": scores(0.6, 0.7)[lang],
-                                       "drafter-cont": scores(0.9, 0.9)[lang]}} for lang in ("en", "am")}
-        summary = summarise(results, 0.05, 8)
+        summary = two_language_summary({"drafter-baseline": (0.8, 0.4), "drafter-other": (0.6, 0.7), "drafter-cont": (0.9, 0.9)})
         r = routed(summary, ["drafter-baseline", "drafter-other"])
         self.assertEqual({l: v["drafter"] for l, v in r["languages"].items()}, {"en": "drafter-baseline", "am": "drafter-other"})
         self.assertAlmostEqual(r["worst_alpha"], 0.7)
@@ -134,12 +137,7 @@ class Speedup(unittest.TestCase):
         self.assertEqual(table["default"]["drafter"], "baseline", "never the default route")
 
     def test_add_routed_gives_an_existing_eval_json_the_column_and_keeps_the_rest(self):
-        def scores(en, am):
-            return {lang: {"alpha": a, "greedy_agreement": a, "cross_entropy_nats": 2 - a, "kl_nats": 1 - a}
-                    for lang, a in (("en", en), ("am", am))}
-        results = {lang: {"drafters": {"drafter-baseline": scores(0.8, 0.4)[lang], "drafter-ethiopic": scores(0.9, 0.7)[lang],
-                                       "drafter-cont": scores(0.95, 0.95)[lang]}} for lang in ("en", "am")}
-        summary = summarise(results, 0.05, 8)
+        summary = two_language_summary({"drafter-baseline": (0.8, 0.4), "drafter-ethiopic": (0.9, 0.7), "drafter-cont": (0.95, 0.95)})
         with tempfile.TemporaryDirectory() as pack:
             for name, card in (("drafter-baseline", {}), ("drafter-ethiopic", {"specialist_group": "other", "tasks": {"am": ["am"]}})):
                 os.makedirs(os.path.join(pack, name))
