@@ -13,8 +13,8 @@ export class GcPauses {
     this.#observer.observe({ entryTypes: ['gc'] });
   }
 
-  /** Milliseconds of pauses inside [start, end] (performance.now() times). */
-  async within(start: number, end: number): Promise<number> {
+  /** Milliseconds of pauses inside [start, end] (performance.now() times; no end: up to now). */
+  async within(start: number, end = Infinity): Promise<number> {
     // Entries reach the observer asynchronously: one macrotask lets those of the call arrive.
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#add(this.#observer.takeRecords());
@@ -22,15 +22,6 @@ export class GcPauses {
     for (const p of this.#pauses) ms += Math.max(0, Math.min(end, p.end) - Math.max(start, p.start));
     // What lies before `start` is of no use to a later call: calls are sequential.
     while (this.#pauses.length > 0 && this.#pauses[0]!.end < start) this.#pauses.shift();
-    return ms;
-  }
-
-  /** Milliseconds of pauses since `start`, for a process that keeps a running total (a bench host). */
-  async total(start: number): Promise<number> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.#add(this.#observer.takeRecords());
-    let ms = 0;
-    for (const p of this.#pauses) if (p.end >= start) ms += p.end - Math.max(start, p.start);
     return ms;
   }
 

@@ -313,7 +313,7 @@ type Generate = (req: Request) => Promise<Outcome>;
 // the in-process server's: onnxruntime-node is one CommonJS module for all of them) runs through
 // InferenceSession.prototype.run; timing it attributes each call's time to the ONNX passes and to
 // everything around them. Calls are sequential, so the counters belong to the call in progress.
-const ort = { ms: 0, passes: 0, totalMs: 0, totalPasses: 0 };
+const ort = { ms: 0, passes: 0 };
 {
   const proto = (InferenceSession as unknown as { prototype: unknown }).prototype as { run: (this: unknown, ...args: unknown[]) => Promise<unknown> };
   const run = proto.run;
@@ -322,16 +322,26 @@ const ort = { ms: 0, passes: 0, totalMs: 0, totalPasses: 0 };
     try {
       return await run.apply(this, args);
     } finally {
-      const ms = performance.now() - start;
-      ort.ms += ms;
+      ort.ms += performance.now() - start;
       ort.passes++;
-      ort.totalMs += ms;
-      ort.totalPasses++;
     }
   };
 }
 
 const gcPauses = new GcPauses();
+
+/**
+ * One call of `generate`, its wall time, and the onnxruntime time, runs and garbage-collection
+ * pauses of this process during it (figures a host already put in the outcome are kept).
+ */
+async function measured(generate: Generate, req: Request): Promise<{ outcome: Outcome; wallMs: number }> {
+  const before = { ms: ort.ms, passes: ort.passes };
+  const start = performance.now();
+  const outcome = await generate(req);
+  const end = performance.now();
+  const own = { ortMs: ort.ms - before.ms, ortPasses: ort.passes - before.passes, gcMs: await gcPauses.within(start, end) };
+  return { outcome: { ...own, ...outcome }, wallMs: end - start };
+}
 
 const routeLabel = (drafter: string | null, gamma: number | null): string => (drafter === null || !gamma ? 'plain' : `${drafter}/${gamma}`);
 
@@ -838,18 +848,10 @@ async function runHost(opts: Options): Promise<number> {
     const set = await loadHostArms(opts.host!, opts, ctx);
     const start = performance.now();
     // Each call reports its own onnxruntime and GC time; the server's are read as running totals.
-    const measured = new Map<string, (req: never) => Promise<unknown>>();
-    for (const [key, generate] of set.generators) {
-      measured.set(key, async (req: Request) => {
-        const before = { ms: ort.totalMs, passes: ort.totalPasses };
-        const t0 = performance.now();
-        const outcome = await generate(req);
-        const t1 = performance.now();
-        return { ...outcome, ortMs: ort.totalMs - before.ms, ortPasses: ort.totalPasses - before.passes, gcMs: await gcPauses.within(t0, t1) } satisfies Outcome;
-      });
-    }
-    const counters = async (): Promise<HostCounters> => ({ ortMs: ort.totalMs, ortPasses: ort.totalPasses, gcMs: await gcPauses.total(start) });
-    serveHost({ ...set.info, keys: [...set.generators.keys()] }, measured, counters, set.closers);
+    const calls = new Map<string, (req: never) => Promise<unknown>>();
+    for (const [key, generate] of set.generators) calls.set(key, async (req: Request) => (await measured(generate, req)).outcome);
+    const counters = async (): Promise<HostCounters> => ({ ortMs: ort.ms, ortPasses: ort.passes, gcMs: await gcPauses.within(start) });
+    serveHost({ ...set.info, keys: [...set.generators.keys()] }, calls, counters, set.closers);
   } catch (err) {
     failHost(err);
   }
@@ -965,7 +967,6 @@ async function main(): Promise<number> {
     throw err;
   }
 
-
   const prompts = groups.reduce((a, g) => a + g.prompts.length, 0);
   const calls = prompts * opts.repeats * opts.regimes.length * opts.arms.length;
   const threadsNote = opts.peerThreads === undefined ? 'its session defaults (onnxruntime picks the threads, spinning on)' : `${opts.peerThreads} intra-op threads`;
@@ -990,21 +991,14 @@ async function main(): Promise<number> {
   const call = async (arm: Arm, req: Request, order: number, repeat: number, generate: Generate = generators[arm]!): Promise<Run> => {
     const base = { arm, regime: req.regime, language: req.prompt.language, promptId: req.prompt.id, repeat, order };
     const callStart = performance.now();
-    ort.ms = 0;
-    ort.passes = 0;
     try {
       // A server in its own process: its running totals before and after the call.
       const server = serverHost !== null && HOST_OF[arm] === 'server' ? serverHost : null;
       const before = server ? await server.counters() : null;
-      const start = performance.now();
-      const outcome = await generate(req);
-      const end = performance.now();
+      const { outcome, wallMs } = await measured(generate, req);
       const after = server ? await server.counters() : null;
-      const own = before && after
-        ? { ortMs: after.ortMs - before.ortMs, ortPasses: after.ortPasses - before.ortPasses, gcMs: after.gcMs - before.gcMs }
-        : { ortMs: ort.ms, ortPasses: ort.passes, gcMs: await gcPauses.within(start, end) };
-      // A host's own figures come with its outcome.
-      return { ...base, ...own, ...outcome, wallMs: end - start };
+      const own = before && after ? { ortMs: after.ortMs - before.ortMs, ortPasses: after.ortPasses - before.ortPasses, gcMs: after.gcMs - before.gcMs } : {};
+      return { ...base, ...outcome, ...own, wallMs };
     } catch (err) {
       return { ...base, tokens: 0, endedByEos: false, parts: {}, wallMs: performance.now() - callStart, error: err instanceof Error ? err.message : String(err) };
     }
