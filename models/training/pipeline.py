@@ -119,20 +119,21 @@ def main():
     # On a GPU the teacher pool and the held-out outputs are rebuilt in seconds; on CPU they are
     # kept for reruns, and each language's held-out outputs serve its specialist too.
     on_cpu = prof["device"] == "cpu"
-    pool_cache = ["--pool-cache", f"{work}/teacher-pool.pt", "--held-out-cache", f"{work}/held-out"] if on_cpu else []
+    held_out_cache = ["--held-out-cache", f"{work}/held-out"] if on_cpu else []
     if wanted("finetune", os.path.join(ckpt, "drafter-cont", "pytorch_model.bin")):
+        pool_cache = ["--pool-cache", f"{work}/teacher-pool.pt"] if on_cpu else []
         run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
-             "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, *pool_cache, *dev, *prof["finetune"]], "finetune", work)
+             "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, *pool_cache, *held_out_cache, *dev, *prof["finetune"]], "finetune", work)
     groups = present_groups(corpus)
     shipped = [*SHIPPED, *(f"drafter-{g}" for g in groups)]
     if wanted("specialists", os.path.join(ckpt, shipped[-1], "pytorch_model.bin")):
         # Each specialist: the shipped s-CDF weighting, distilled and tuned on its script group alone.
         signal = json.load(open(os.path.join(ckpt, "drafter-scdf", "training.json")))["weight_signal"]
         for group in groups:
-            cache = ["--pool-cache", f"{work}/teacher-pool-{group}.pt", "--held-out-cache", f"{work}/held-out"] if on_cpu else []
+            pool_cache = ["--pool-cache", f"{work}/teacher-pool-{group}.pt"] if on_cpu else []
             run([py, "-m", "fairspec_train.finetune_drafter", "--corpus", corpus, "--verifier", f"{ckpt}/verifier",
                  "--drafter", f"{ckpt}/drafter-baseline", "--out-dir", ckpt, "--group", group, "--modes", f"scdf-{signal}",
-                 *cache, *dev, *prof["finetune"], *prof["specialists"]], "specialists", work)
+                 *pool_cache, *held_out_cache, *dev, *prof["finetune"], *prof["specialists"]], "specialists", work)
     if wanted("export", os.path.join(pack, shipped[-1], "onnx", "model.onnx")):
         for name in shipped:
             shutil.rmtree(os.path.join(pack, name), ignore_errors=True)

@@ -192,15 +192,17 @@ def held_out_teacher(args, verifier, seed):
     fine-tune and its group's specialist), which lets --held-out-cache keep them between runs."""
     heldout = Corpus(args.corpus, "heldout", args.group)
     langs = [l for l in heldout.languages() if heldout.tier(l) in ("high", "mid") or len(heldout.block(l)) >= args.select_min_bytes]
+    verifier_mtime = os.path.getmtime(os.path.join(args.verifier, "pytorch_model.bin"))
+    device = next(verifier.parameters()).device
     cached = {}
     for lang in langs:
         text = bytes(np.asarray(heldout.block(lang))).decode("utf-8", "ignore")
         lang_seed = seed + 100 + zlib.crc32(lang.encode()) % 10_000
         key = {"targets": args.targets, "prompts": args.select_prompts, "prompt_bytes": args.prompt_bytes, "length": args.length,
                "temperature": args.temperature, "max_bytes": args.select_max_bytes, "seed": lang_seed,
-               "text": zlib.crc32(text.encode()), "verifier": os.path.getmtime(os.path.join(args.verifier, "pytorch_model.bin"))}
+               "text": zlib.crc32(text.encode()), "verifier": verifier_mtime}
         path = os.path.join(args.held_out_cache, f"held-out-{lang}.pt") if args.held_out_cache else ""
-        kept = torch.load(path, weights_only=False, map_location=next(verifier.parameters()).device) if path and os.path.exists(path) else None
+        kept = torch.load(path, weights_only=False, map_location=device) if path and os.path.exists(path) else None
         if kept is not None and kept["key"] == key:
             rows = kept["rows"]
         else:
